@@ -1,0 +1,1 @@
+//! HTTP layer (built by the web work).
