@@ -1,1 +1,17 @@
-//! Domain.
+//! The health plan's rules as plain Rust: identifiers parsed once, members and their eligibility,
+//! providers, claims, referrals and authorizations, disputes, trainings, roles.
+//! No HTTP, no SQL, no async: everything here is a value and a rule.
+
+pub mod account;
+pub mod auth;
+pub mod claim;
+pub mod dispute;
+pub mod ids;
+pub mod member;
+pub mod money;
+pub mod plan;
+pub mod provider;
+pub mod training;
+
+pub use ids::{AuthNumber, ClaimNumber, DisputeNumber, IdError, MemberId, Npi, Tin};
+pub use money::Cents;

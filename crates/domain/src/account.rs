@@ -1,0 +1,38 @@
+//! Who uses the portal: roles and the organisations they belong to.
+
+use crate::coded_enum;
+
+coded_enum!(
+    /// The portal's roles (domain reference, "Who uses it").
+    Role {
+        OfficeUser = ("office_user", "Office user"),
+        /// An office user who also holds the separate claims-inquiry entitlement.
+        ClaimsUser = ("claims_user", "Claims user"),
+        OfficeAdmin = ("office_admin", "Office administrator"),
+        EdiPartner = ("edi_partner", "EDI trading partner"),
+        ProviderRelations = ("plan_provider_relations", "Plan provider relations"),
+        UmReviewer = ("plan_um_reviewer", "Plan utilization-management reviewer"),
+        GarsAnalyst = ("plan_gars", "Plan grievance & appeals analyst"),
+        NetworkStaff = ("network_staff", "Delegated health network staff"),
+        PlanAdmin = ("plan_admin", "Plan administrator"),
+    }
+);
+
+impl Role {
+    /// Plan staff work queues; they are not scoped to one provider office.
+    pub fn is_plan_staff(self) -> bool {
+        matches!(
+            self,
+            Self::ProviderRelations | Self::UmReviewer | Self::GarsAnalyst | Self::PlanAdmin
+        )
+    }
+}
+
+coded_enum!(
+    OrgKind {
+        ProviderOffice = ("provider_office", "Provider office"),
+        BillingService = ("billing_service", "Billing service"),
+        HealthNetwork = ("health_network", "Health network"),
+        Plan = ("plan", "Health plan"),
+    }
+);
