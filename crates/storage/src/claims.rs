@@ -1,0 +1,157 @@
+//! Claims with their lines and adjustments.
+
+use crate::error::corrupt;
+use crate::plan::{decode, split_list};
+use crate::pool::{INSERT_CHUNK, SqlStore};
+use crate::{Result, on_pool};
+use chrono::NaiveDate;
+use domain::claim::{Adjustment, AdjustmentGroup, Claim, ClaimForm, ClaimLine, ClaimStatus, PaymentRef};
+use domain::{Cents, ClaimNumber, MemberId, Npi};
+use sqlx::QueryBuilder;
+
+pub(crate) async fn insert(store: &SqlStore, claims: &[Claim]) -> Result<()> {
+    on_pool!(store, p, DB => {
+        let mut tx = p.begin().await?;
+        for chunk in claims.chunks(INSERT_CHUNK) {
+            let mut q = QueryBuilder::<DB>::new(
+                "INSERT INTO claims (number, form, patient_account, member_id, billing_npi, rendering_npi, diagnoses, place_of_service, received, status, payment_number, payment_date) ",
+            );
+            q.push_values(chunk, |mut b, c| {
+                b.push_bind(c.number.as_str()).push_bind(c.form.code()).push_bind(&c.patient_account).push_bind(c.member.as_str())
+                    .push_bind(c.billing_npi.as_str().to_string()).push_bind(c.rendering_npi.map(|n| n.as_str().to_string()))
+                    .push_bind(c.diagnoses.join(",")).push_bind(&c.place_of_service).push_bind(c.received).push_bind(c.status.code())
+                    .push_bind(c.payment.as_ref().map(|p| p.number.clone())).push_bind(c.payment.as_ref().map(|p| p.date));
+            });
+            q.build().execute(&mut *tx).await?;
+
+            let lines: Vec<(&ClaimNumber, &ClaimLine)> = chunk.iter().flat_map(|c| c.lines.iter().map(move |l| (&c.number, l))).collect();
+            for lines in lines.chunks(INSERT_CHUNK) {
+                let mut q = QueryBuilder::<DB>::new(
+                    "INSERT INTO claim_lines (claim_number, line_number, procedure, modifiers, revenue_code, units, service_date, billed, allowed, paid) ",
+                );
+                q.push_values(lines, |mut b, (n, l)| {
+                    b.push_bind(n.as_str()).push_bind(i64::from(l.line_number)).push_bind(&l.procedure).push_bind(l.modifiers.join(","))
+                        .push_bind(&l.revenue_code).push_bind(i64::from(l.units)).push_bind(l.service_date)
+                        .push_bind(l.billed.0).push_bind(l.allowed.0).push_bind(l.paid.0);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+
+            let adjustments: Vec<(&ClaimNumber, u16, usize, &Adjustment)> = chunk.iter()
+                .flat_map(|c| c.lines.iter().flat_map(move |l| l.adjustments.iter().enumerate().map(move |(i, a)| (&c.number, l.line_number, i, a))))
+                .collect();
+            for adjustments in adjustments.chunks(INSERT_CHUNK) {
+                let mut q = QueryBuilder::<DB>::new("INSERT INTO claim_adjustments (claim_number, line_number, seq, group_code, reason, amount, remark) ");
+                q.push_values(adjustments, |mut b, (n, line, seq, a)| {
+                    b.push_bind(n.as_str()).push_bind(i64::from(*line)).push_bind(*seq as i64).push_bind(a.group.code())
+                        .push_bind(&a.reason).push_bind(a.amount.0).push_bind(&a.remark);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct ClaimRow {
+    number: String,
+    form: String,
+    patient_account: String,
+    member_id: String,
+    billing_npi: String,
+    rendering_npi: Option<String>,
+    diagnoses: String,
+    place_of_service: String,
+    received: NaiveDate,
+    status: String,
+    payment_number: Option<String>,
+    payment_date: Option<NaiveDate>,
+}
+
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    line_number: i64,
+    procedure: String,
+    modifiers: String,
+    revenue_code: Option<String>,
+    units: i64,
+    service_date: NaiveDate,
+    billed: i64,
+    allowed: i64,
+    paid: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct AdjustmentRow {
+    line_number: i64,
+    group_code: String,
+    reason: String,
+    amount: i64,
+    remark: Option<String>,
+}
+
+fn npi(column: &str, s: &str) -> Result<Npi> {
+    Npi::parse(s).map_err(|e| corrupt(column, e))
+}
+
+pub(crate) async fn get(store: &SqlStore, number: &ClaimNumber) -> Result<Option<Claim>> {
+    const CLAIM: &str = "SELECT * FROM claims WHERE number = $1";
+    const LINES: &str = "SELECT line_number, procedure, modifiers, revenue_code, units, service_date, billed, allowed, paid FROM claim_lines WHERE claim_number = $1 ORDER BY line_number";
+    const ADJ: &str = "SELECT line_number, group_code, reason, amount, remark FROM claim_adjustments WHERE claim_number = $1 ORDER BY line_number, seq";
+    let (row, lines, adjustments): (Option<ClaimRow>, Vec<LineRow>, Vec<AdjustmentRow>) = on_pool!(store, p, DB => {
+        let row = sqlx::query_as::<DB, ClaimRow>(CLAIM).bind(number.as_str()).fetch_optional(p).await?;
+        if row.is_none() {
+            return Ok(None);
+        }
+        let lines = sqlx::query_as::<DB, LineRow>(LINES).bind(number.as_str()).fetch_all(p).await?;
+        let adj = sqlx::query_as::<DB, AdjustmentRow>(ADJ).bind(number.as_str()).fetch_all(p).await?;
+        (row, lines, adj)
+    });
+    let Some(c) = row else { return Ok(None) };
+    let mut out_lines = Vec::with_capacity(lines.len());
+    for l in lines {
+        let adjustments = adjustments
+            .iter()
+            .filter(|a| a.line_number == l.line_number)
+            .map(|a| {
+                Ok(Adjustment {
+                    group: decode("claim_adjustments.group_code", &a.group_code, AdjustmentGroup::from_code)?,
+                    reason: a.reason.clone(),
+                    amount: Cents(a.amount),
+                    remark: a.remark.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        out_lines.push(ClaimLine {
+            line_number: u16::try_from(l.line_number).map_err(|e| corrupt("claim_lines.line_number", e))?,
+            procedure: l.procedure,
+            modifiers: split_list(&l.modifiers),
+            revenue_code: l.revenue_code,
+            units: u32::try_from(l.units).map_err(|e| corrupt("claim_lines.units", e))?,
+            service_date: l.service_date,
+            billed: Cents(l.billed),
+            allowed: Cents(l.allowed),
+            paid: Cents(l.paid),
+            adjustments,
+        });
+    }
+    Ok(Some(Claim {
+        number: ClaimNumber::parse(&c.number).map_err(|e| corrupt("claims.number", e))?,
+        form: decode("claims.form", &c.form, ClaimForm::from_code)?,
+        patient_account: c.patient_account,
+        member: MemberId::parse(&c.member_id).map_err(|e| corrupt("claims.member_id", e))?,
+        billing_npi: npi("claims.billing_npi", &c.billing_npi)?,
+        rendering_npi: c.rendering_npi.as_deref().map(|s| npi("claims.rendering_npi", s)).transpose()?,
+        diagnoses: split_list(&c.diagnoses),
+        place_of_service: c.place_of_service,
+        received: c.received,
+        status: decode("claims.status", &c.status, ClaimStatus::from_code)?,
+        lines: out_lines,
+        payment: match (c.payment_number, c.payment_date) {
+            (Some(number), Some(date)) => Some(PaymentRef { number, date }),
+            _ => None,
+        },
+    }))
+}

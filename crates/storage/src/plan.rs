@@ -1,0 +1,154 @@
+//! Networks, providers and trainings: the plan's reference data.
+
+use crate::error::corrupt;
+use crate::pool::{INSERT_CHUNK, SqlStore};
+use crate::{Result, on_pool};
+use domain::plan::{HealthNetwork, NetworkKind};
+use domain::provider::{GeoPoint, Location, Provider, ProviderKind, Taxonomy};
+use domain::training::Training;
+use domain::{Npi, Tin};
+use sqlx::QueryBuilder;
+
+/// Parses a stored code back into its enum, naming the column if it is not one we know.
+pub(crate) fn decode<T>(column: &str, value: &str, from_code: fn(&str) -> Option<T>) -> Result<T> {
+    from_code(value).ok_or_else(|| corrupt(column, format!("unknown code '{value}'")))
+}
+
+/// Lists are stored comma-separated: the values (codes) never contain commas.
+pub(crate) fn split_list(s: &str) -> Vec<String> {
+    s.split(',').filter(|v| !v.is_empty()).map(str::to_string).collect()
+}
+
+pub(crate) async fn insert_networks(store: &SqlStore, networks: &[HealthNetwork]) -> Result<()> {
+    on_pool!(store, p, DB => {
+        let mut tx = p.begin().await?;
+        for chunk in networks.chunks(INSERT_CHUNK) {
+            let mut q = QueryBuilder::<DB>::new("INSERT INTO networks (code, name, kind, phone) ");
+            q.push_values(chunk, |mut b, n| {
+                b.push_bind(&n.code).push_bind(&n.name).push_bind(n.kind.code()).push_bind(&n.phone);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+pub(crate) async fn networks(store: &SqlStore) -> Result<Vec<HealthNetwork>> {
+    let rows: Vec<(String, String, String, String)> =
+        on_pool!(store, p, DB => sqlx::query_as::<DB, _>("SELECT code, name, kind, phone FROM networks ORDER BY code").fetch_all(p).await?);
+    rows.into_iter()
+        .map(|(code, name, kind, phone)| Ok(HealthNetwork { code, name, kind: decode("networks.kind", &kind, NetworkKind::from_code)?, phone }))
+        .collect()
+}
+
+pub(crate) async fn insert_providers(store: &SqlStore, providers: &[Provider]) -> Result<()> {
+    on_pool!(store, p, DB => {
+        let mut tx = p.begin().await?;
+        for chunk in providers.chunks(INSERT_CHUNK) {
+            let mut q = QueryBuilder::<DB>::new(
+                "INSERT INTO providers (npi, tin, kind, name, credential, taxonomy_code, specialty, languages, street, city, state, zip, phone, lat, lon, accepting_new, contracted, networks) ",
+            );
+            q.push_values(chunk, |mut b, v| {
+                let l = &v.location;
+                b.push_bind(v.npi.as_str().to_string())
+                    .push_bind(v.tin.digits().to_string())
+                    .push_bind(v.kind.code())
+                    .push_bind(&v.name)
+                    .push_bind(&v.credential)
+                    .push_bind(&v.taxonomy.code)
+                    .push_bind(&v.taxonomy.specialty)
+                    .push_bind(v.languages.join(","))
+                    .push_bind(&l.street)
+                    .push_bind(&l.city)
+                    .push_bind(&l.state)
+                    .push_bind(&l.zip)
+                    .push_bind(&l.phone)
+                    .push_bind(l.point.lat)
+                    .push_bind(l.point.lon)
+                    .push_bind(v.accepting_new_patients)
+                    .push_bind(v.contracted)
+                    .push_bind(v.networks.join(","));
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct ProviderRow {
+    npi: String,
+    tin: String,
+    kind: String,
+    name: String,
+    credential: String,
+    taxonomy_code: String,
+    specialty: String,
+    languages: String,
+    street: String,
+    city: String,
+    state: String,
+    zip: String,
+    phone: String,
+    lat: f64,
+    lon: f64,
+    accepting_new: bool,
+    contracted: bool,
+    networks: String,
+}
+
+impl ProviderRow {
+    fn into_domain(self) -> Result<Provider> {
+        Ok(Provider {
+            npi: Npi::parse(&self.npi).map_err(|e| corrupt("providers.npi", e))?,
+            tin: Tin::parse(&self.tin).map_err(|e| corrupt("providers.tin", e))?,
+            kind: decode("providers.kind", &self.kind, ProviderKind::from_code)?,
+            name: self.name,
+            credential: self.credential,
+            taxonomy: Taxonomy { code: self.taxonomy_code, specialty: self.specialty },
+            languages: split_list(&self.languages),
+            location: Location {
+                street: self.street,
+                city: self.city,
+                state: self.state,
+                zip: self.zip,
+                phone: self.phone,
+                point: GeoPoint { lat: self.lat, lon: self.lon },
+            },
+            accepting_new_patients: self.accepting_new,
+            contracted: self.contracted,
+            networks: split_list(&self.networks),
+        })
+    }
+}
+
+pub(crate) async fn provider(store: &SqlStore, npi: &Npi) -> Result<Option<Provider>> {
+    let row: Option<ProviderRow> = on_pool!(store, p, DB => sqlx::query_as::<DB, ProviderRow>("SELECT * FROM providers WHERE npi = $1").bind(npi.as_str()).fetch_optional(p).await?);
+    row.map(ProviderRow::into_domain).transpose()
+}
+
+pub(crate) async fn insert_trainings(store: &SqlStore, trainings: &[Training]) -> Result<()> {
+    on_pool!(store, p, DB => {
+        let mut tx = p.begin().await?;
+        for chunk in trainings.chunks(INSERT_CHUNK) {
+            let mut q = QueryBuilder::<DB>::new("INSERT INTO trainings (code, title, topic, minutes, required) ");
+            q.push_values(chunk, |mut b, t| {
+                b.push_bind(&t.code).push_bind(&t.title).push_bind(&t.topic).push_bind(i64::from(t.minutes)).push_bind(t.required);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+pub(crate) async fn trainings(store: &SqlStore) -> Result<Vec<Training>> {
+    let rows: Vec<(String, String, String, i64, bool)> = on_pool!(store, p, DB =>
+        sqlx::query_as::<DB, _>("SELECT code, title, topic, minutes, required FROM trainings ORDER BY topic, title").fetch_all(p).await?);
+    Ok(rows
+        .into_iter()
+        .map(|(code, title, topic, minutes, required)| Training { code, title, topic, minutes: u16::try_from(minutes).unwrap_or(u16::MAX), required })
+        .collect())
+}

@@ -1,0 +1,202 @@
+//! The connection pool for either backend, `open`, and the `Store` implementation that
+//! dispatches to the area modules.
+
+use crate::{MemberRecord, NewMember, NewUser, PlanCounts, Result, Store, StorageError, UserRecord};
+use domain::account::OrgKind;
+use domain::auth::AuthRequest;
+use domain::claim::Claim;
+use domain::member::{Member, MemberContact};
+use domain::plan::HealthNetwork;
+use domain::provider::Provider;
+use domain::training::Training;
+use domain::{AuthNumber, ClaimNumber, MemberId, Npi};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$pool` bound to the backend's pool and `$DB` to its `sqlx::Database`, so
+/// one query text serves both backends while each is compiled and type-checked separately.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! on_pool {
+    ($store:expr, $pool:ident, $DB:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::pool::Pool::Sqlite($pool) => {
+                #[allow(dead_code)]
+                type $DB = sqlx::Sqlite;
+                $body
+            }
+            $crate::pool::Pool::Postgres($pool) => {
+                #[allow(dead_code)]
+                type $DB = sqlx::Postgres;
+                $body
+            }
+        }
+    };
+}
+
+/// The SQL implementation of [`Store`] on SQLite or PostgreSQL.
+pub struct SqlStore {
+    pub(crate) pool: Pool,
+}
+
+/// Rows per multi-row INSERT: under SQLite's 32,766 bound parameters at 20 columns a row.
+pub(crate) const INSERT_CHUNK: usize = 1000;
+
+/// Opens (creating if needed) the database at `url` and brings its schema up to date.
+/// `sqlite://path/to/file.db` or `postgres://user:pass@host/db`.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
+    Ok(Arc::new(SqlStore::open(url).await?))
+}
+
+impl SqlStore {
+    pub async fn open(url: &str) -> Result<SqlStore> {
+        let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
+        let pool = match scheme {
+            "sqlite" => {
+                let opts = SqliteConnectOptions::from_str(url)
+                    .map_err(|e| StorageError::BadUrl(e.to_string()))?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10));
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(8)
+                    .connect_with(opts)
+                    .await
+                    .map_err(|e| StorageError::Unavailable(e.to_string()))?;
+                sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(|e| StorageError::Migration(e.to_string()))?;
+                Pool::Sqlite(pool)
+            }
+            "postgres" | "postgresql" => {
+                let pool = PgPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await
+                    .map_err(|e| match e {
+                        sqlx::Error::Configuration(c) => StorageError::BadUrl(c.to_string()),
+                        other => StorageError::Unavailable(other.to_string()),
+                    })?;
+                sqlx::migrate!("./migrations/postgres").run(&pool).await.map_err(|e| StorageError::Migration(e.to_string()))?;
+                Pool::Postgres(pool)
+            }
+            "" => return Err(StorageError::BadUrl("no scheme: expected sqlite://FILE or postgres://HOST/DB".into())),
+            other => return Err(StorageError::BadUrl(format!("unsupported scheme '{other}': expected sqlite:// or postgres://"))),
+        };
+        Ok(SqlStore { pool })
+    }
+
+    async fn count(&self, table: &'static str) -> Result<i64> {
+        // `table` is one of our own table names, never input.
+        let sql = format!("SELECT COUNT(*) FROM {table}");
+        Ok(on_pool!(self, p, DB => sqlx::query_scalar::<DB, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(p).await?))
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        }
+    }
+
+    async fn ping(&self) -> Result<()> {
+        on_pool!(self, p, DB => sqlx::query_scalar::<DB, i32>("SELECT 1").fetch_one(p).await?);
+        Ok(())
+    }
+
+    async fn is_empty(&self) -> Result<bool> {
+        let any: Option<String> = on_pool!(self, p, DB => sqlx::query_scalar::<DB, String>("SELECT code FROM networks LIMIT 1").fetch_optional(p).await?);
+        Ok(any.is_none())
+    }
+
+    async fn counts(&self) -> Result<PlanCounts> {
+        Ok(PlanCounts {
+            networks: self.count("networks").await?,
+            providers: self.count("providers").await?,
+            members: self.count("members").await?,
+            eligibility_spans: self.count("eligibility_spans").await?,
+            claims: self.count("claims").await?,
+            claim_lines: self.count("claim_lines").await?,
+            auth_requests: self.count("auth_requests").await?,
+            trainings: self.count("trainings").await?,
+            users: self.count("users").await?,
+        })
+    }
+
+    async fn size_bytes(&self) -> Result<u64> {
+        let bytes = match &self.pool {
+            Pool::Sqlite(p) => {
+                let pages: i64 = sqlx::query_scalar("PRAGMA page_count").fetch_one(p).await?;
+                let size: i64 = sqlx::query_scalar("PRAGMA page_size").fetch_one(p).await?;
+                pages * size
+            }
+            Pool::Postgres(p) => sqlx::query_scalar("SELECT pg_database_size(current_database())").fetch_one(p).await?,
+        };
+        Ok(u64::try_from(bytes).unwrap_or(0))
+    }
+
+    async fn insert_networks(&self, networks: &[HealthNetwork]) -> Result<()> {
+        crate::plan::insert_networks(self, networks).await
+    }
+    async fn insert_providers(&self, providers: &[Provider]) -> Result<()> {
+        crate::plan::insert_providers(self, providers).await
+    }
+    async fn insert_members(&self, members: &[NewMember]) -> Result<()> {
+        crate::members::insert(self, members).await
+    }
+    async fn insert_claims(&self, claims: &[Claim]) -> Result<()> {
+        crate::claims::insert(self, claims).await
+    }
+    async fn insert_auths(&self, auths: &[AuthRequest]) -> Result<()> {
+        crate::auths::insert(self, auths).await
+    }
+    async fn insert_trainings(&self, trainings: &[Training]) -> Result<()> {
+        crate::plan::insert_trainings(self, trainings).await
+    }
+    async fn create_org(&self, kind: OrgKind, name: &str, tin: Option<&str>) -> Result<i64> {
+        crate::accounts::create_org(self, kind, name, tin).await
+    }
+    async fn create_user(&self, user: &NewUser) -> Result<i64> {
+        crate::accounts::create_user(self, user).await
+    }
+    async fn networks(&self) -> Result<Vec<HealthNetwork>> {
+        crate::plan::networks(self).await
+    }
+    async fn provider(&self, npi: &Npi) -> Result<Option<Provider>> {
+        crate::plan::provider(self, npi).await
+    }
+    async fn member(&self, id: &MemberId) -> Result<Option<MemberRecord>> {
+        crate::members::get(self, id).await
+    }
+    async fn find_members(&self, last_name: &str, birth_date: chrono::NaiveDate) -> Result<Vec<Member>> {
+        crate::members::find(self, last_name, birth_date).await
+    }
+    async fn member_contact(&self, id: &MemberId) -> Result<Option<MemberContact>> {
+        crate::members::contact(self, id).await
+    }
+    async fn claim(&self, number: &ClaimNumber) -> Result<Option<Claim>> {
+        crate::claims::get(self, number).await
+    }
+    async fn auth(&self, number: &AuthNumber) -> Result<Option<AuthRequest>> {
+        crate::auths::get(self, number).await
+    }
+    async fn trainings(&self) -> Result<Vec<Training>> {
+        crate::plan::trainings(self).await
+    }
+    async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>> {
+        crate::accounts::user_by_username(self, username).await
+    }
+}
