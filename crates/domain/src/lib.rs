@@ -9,6 +9,7 @@ pub mod dispute;
 pub mod ids;
 pub mod member;
 pub mod money;
+pub mod password;
 pub mod plan;
 pub mod provider;
 pub mod training;

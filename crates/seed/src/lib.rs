@@ -1,16 +1,126 @@
-//! Deterministic synthetic plan data. (Interface being built; `demo` keeps its name.)
+//! Deterministic synthetic plan data shaped like the seed plan: lines of business, the community
+//! network and delegated networks, providers over Orange County, members with eligibility
+//! histories, claims with real CPT/HCPCS, ICD-10 and adjustment codes, and authorizations.
+//! The same seed and date give the same plan, whatever the batch size.
 
-use storage::Store;
+mod catalog;
+mod demo;
+mod members;
+mod plan;
+mod rng;
 
-/// A demo login printed on first start.
+pub use demo::{DemoAccount, demo, demo_with_password};
+
+use chrono::NaiveDate;
+use storage::{Store, StorageError};
+
+/// What to generate.
 #[derive(Debug, Clone)]
-pub struct DemoAccount {
-    pub role: &'static str,
-    pub username: String,
-    pub password: String,
+pub struct Options {
+    pub seed: u64,
+    pub members: u64,
+    /// "Today" for the generated histories (spans, claim ages).
+    pub as_of: NaiveDate,
+    /// Members per transaction.
+    pub batch: usize,
 }
 
-/// Seeds a small demo plan and one account per role; returns the accounts to print.
-pub async fn demo(_store: &dyn Store) -> Result<Vec<DemoAccount>, storage::StorageError> {
-    Ok(Vec::new())
+/// What was stored, for the progress display and the report.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub providers: u64,
+    pub members: u64,
+    pub claims: u64,
+    pub auths: u64,
+}
+
+/// Generates a plan into `store`, calling `progress(members_done)` after each batch.
+/// Each batch is one transaction per table group: an interrupted run leaves whole batches only.
+pub async fn generate(store: &dyn Store, opts: &Options, progress: &(dyn Fn(u64) + Sync)) -> Result<Summary, StorageError> {
+    let networks = plan::networks();
+    let size = plan::DirectorySize::for_members(opts.members);
+    let providers = plan::providers(&mut rng::Rng::for_record(opts.seed, 0, 0), &size, &networks);
+    store.insert_networks(&networks).await?;
+    store.insert_providers(&providers).await?;
+    store.insert_trainings(&plan::trainings()).await?;
+    let world = members::World::new(opts.seed, opts.as_of, networks, &providers);
+
+    let mut summary = Summary { providers: providers.len() as u64, ..Summary::default() };
+    let batch = opts.batch.max(1) as u64;
+    let mut next = 1u64;
+    while next <= opts.members {
+        let end = (next + batch).min(opts.members + 1);
+        // Generation is CPU work; keep it off the async workers' toes.
+        let generated: Vec<members::Generated> = (next..end).map(|n| members::member(&world, n)).collect();
+        let (mut ms, mut cs, mut as_) = (Vec::with_capacity(generated.len()), Vec::new(), Vec::new());
+        for g in generated {
+            ms.push(g.member);
+            cs.extend(g.claims);
+            as_.extend(g.auths);
+        }
+        store.insert_members(&ms).await?;
+        store.insert_claims(&cs).await?;
+        store.insert_auths(&as_).await?;
+        summary.members += ms.len() as u64;
+        summary.claims += cs.len() as u64;
+        summary.auths += as_.len() as u64;
+        next = end;
+        progress(summary.members);
+    }
+    Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn world() -> members::World {
+        let nets = plan::networks();
+        let size = plan::DirectorySize::for_members(1000);
+        let providers = plan::providers(&mut rng::Rng::for_record(7, 0, 0), &size, &nets);
+        members::World::new(7, "2026-06-01".parse().unwrap(), nets, &providers)
+    }
+
+    #[test]
+    fn same_seed_same_member() {
+        let w = world();
+        let a = members::member(&w, 42);
+        let b = members::member(&w, 42);
+        assert_eq!(a.member.member, b.member.member);
+        assert_eq!(a.member.spans, b.member.spans);
+        assert_eq!(a.claims, b.claims);
+        assert_ne!(members::member(&w, 43).member.member, a.member.member);
+    }
+
+    #[test]
+    fn generated_data_keep_domain_invariants() {
+        let w = world();
+        for n in 1..=2000 {
+            let g = members::member(&w, n);
+            domain::member::check_history(&g.member.spans).unwrap_or_else(|e| panic!("member {n}: {e}"));
+            for c in &g.claims {
+                if c.status.is_final() {
+                    assert!(c.lines.iter().all(|l| l.balances()), "claim {} balances", c.number);
+                }
+                let covered = g.member.spans.iter().any(|s| s.covers(c.from_date().unwrap()));
+                assert!(covered, "claim {} falls in a span", c.number);
+            }
+            for a in &g.auths {
+                a.check().unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn providers_are_valid_and_unique() {
+        let nets = plan::networks();
+        let size = plan::DirectorySize::for_members(1_000_000);
+        let providers = plan::providers(&mut rng::Rng::for_record(1, 0, 0), &size, &nets);
+        let mut npis: Vec<_> = providers.iter().map(|p| p.npi).collect();
+        npis.sort();
+        npis.dedup();
+        assert_eq!(npis.len(), providers.len(), "NPIs are unique");
+        assert!(providers.len() > 4000);
+        assert!(providers.iter().any(|p| p.is_primary_care()));
+    }
 }
