@@ -1,6 +1,7 @@
 //! Subcommands of the `portal` binary. Each module parses its own arguments and runs.
 
 pub mod edi;
+pub mod seed;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -17,10 +18,13 @@ pub enum Command {
     /// Exchange HIPAA X12 5010 files: validate with 999/TA1, parse to JSON.
     #[command(subcommand)]
     Edi(edi::EdiCommand),
+    /// Generate a synthetic plan (networks, providers, members, claims) into an empty database.
+    Seed(seed::SeedArgs),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Edi(cmd) => edi::run(cmd),
+        Command::Seed(args) => seed::run(args),
     }
 }
