@@ -7,12 +7,19 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 
 /// Hashes a password to a PHC string (`$argon2id$v=19$...`) with a fresh random salt.
 pub fn hash(password: &str) -> String {
-    Argon2::default().hash_password(password.as_bytes()).expect("argon2 with default parameters cannot fail").to_string()
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .expect("argon2 with default parameters cannot fail")
+        .to_string()
 }
 
 /// True when `password` matches the stored PHC string. A malformed hash never matches.
 pub fn verify(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(phc).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 #[cfg(test)]

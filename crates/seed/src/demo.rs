@@ -4,7 +4,7 @@
 use crate::{Options, generate};
 use domain::account::{OrgKind, Role};
 use domain::provider::ProviderKind;
-use storage::{NewUser, Store, StorageError};
+use storage::{NewUser, StorageError, Store};
 
 /// A demo login printed on first start.
 #[derive(Debug, Clone)]
@@ -24,21 +24,46 @@ pub async fn demo(store: &dyn Store) -> Result<Vec<DemoAccount>, StorageError> {
 }
 
 /// Seeds the demo plan with one known password for every account (for tests and scripted demos).
-pub async fn demo_with_password(store: &dyn Store, password: &str) -> Result<Vec<DemoAccount>, StorageError> {
-    let opts = Options { seed: DEMO_SEED, members: DEMO_MEMBERS, as_of: chrono::Utc::now().date_naive(), batch: DEMO_MEMBERS as usize };
+pub async fn demo_with_password(
+    store: &dyn Store,
+    password: &str,
+) -> Result<Vec<DemoAccount>, StorageError> {
+    let opts = Options {
+        seed: DEMO_SEED,
+        members: DEMO_MEMBERS,
+        as_of: chrono::Utc::now().date_naive(),
+        batch: DEMO_MEMBERS as usize,
+    };
     generate(store, &opts, &|_| {}).await?;
 
     // The demo office is the first medical group of the generated directory.
     let group = first_group(store).await?;
-    let plan = store.create_org(OrgKind::Plan, "Orange Coast Health Plan", None).await?;
-    let office = store.create_org(OrgKind::ProviderOffice, &group.0, Some(&group.1)).await?;
-    let billing = store.create_org(OrgKind::BillingService, "Accurate Billing Services", Some("331234567")).await?;
-    let network = store.create_org(OrgKind::HealthNetwork, "Harbor Health Network", None).await?;
+    let plan = store
+        .create_org(OrgKind::Plan, "Orange Coast Health Plan", None)
+        .await?;
+    let office = store
+        .create_org(OrgKind::ProviderOffice, &group.0, Some(&group.1))
+        .await?;
+    let billing = store
+        .create_org(
+            OrgKind::BillingService,
+            "Accurate Billing Services",
+            Some("331234567"),
+        )
+        .await?;
+    let network = store
+        .create_org(OrgKind::HealthNetwork, "Harbor Health Network", None)
+        .await?;
 
     let accounts: [(Role, &str, &str, i64); 9] = [
         (Role::OfficeUser, "office", "Olivia Office", office),
         (Role::ClaimsUser, "claims", "Carlos Claims", office),
-        (Role::OfficeAdmin, "officeadmin", "Ada Administrator", office),
+        (
+            Role::OfficeAdmin,
+            "officeadmin",
+            "Ada Administrator",
+            office,
+        ),
         (Role::EdiPartner, "edi", "Eddie Interchange", billing),
         (Role::ProviderRelations, "relations", "Rosa Relations", plan),
         (Role::UmReviewer, "reviewer", "Dr. Uma Reviewer", plan),
@@ -49,7 +74,9 @@ pub async fn demo_with_password(store: &dyn Store, password: &str) -> Result<Vec
     let hash = {
         let password = password.to_string();
         // One hash for the demo's shared password; argon2 is slow by design.
-        tokio::task::spawn_blocking(move || domain::password::hash(&password)).await.map_err(|e| StorageError::Database(e.to_string()))?
+        tokio::task::spawn_blocking(move || domain::password::hash(&password))
+            .await
+            .map_err(|e| StorageError::Database(e.to_string()))?
     };
     let mut out = Vec::new();
     for (role, username, name, org) in accounts {
@@ -64,7 +91,11 @@ pub async fn demo_with_password(store: &dyn Store, password: &str) -> Result<Vec
                 status: "active".into(),
             })
             .await?;
-        out.push(DemoAccount { role: role.label(), username: username.into(), password: password.into() });
+        out.push(DemoAccount {
+            role: role.label(),
+            username: username.into(),
+            password: password.into(),
+        });
     }
     Ok(out)
 }
@@ -75,7 +106,9 @@ async fn first_group(store: &dyn Store) -> Result<(String, String), StorageError
     let npi = domain::Npi::from_base(200_000_007).expect("valid base");
     match store.provider(&npi).await? {
         Some(p) if p.kind == ProviderKind::Group => Ok((p.name, p.tin.digits().to_string())),
-        _ => Err(StorageError::Corrupt("the demo office's medical group was not generated".into())),
+        _ => Err(StorageError::Corrupt(
+            "the demo office's medical group was not generated".into(),
+        )),
     }
 }
 
@@ -84,5 +117,7 @@ fn random_password() -> String {
     use rand::Rng as _;
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::rng();
-    (0..16).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    (0..16)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
 }

@@ -12,7 +12,7 @@ mod rng;
 pub use demo::{DemoAccount, demo, demo_with_password};
 
 use chrono::NaiveDate;
-use storage::{Store, StorageError};
+use storage::{StorageError, Store};
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -36,7 +36,11 @@ pub struct Summary {
 
 /// Generates a plan into `store`, calling `progress(members_done)` after each batch.
 /// Each batch is one transaction per table group: an interrupted run leaves whole batches only.
-pub async fn generate(store: &dyn Store, opts: &Options, progress: &(dyn Fn(u64) + Sync)) -> Result<Summary, StorageError> {
+pub async fn generate(
+    store: &dyn Store,
+    opts: &Options,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Summary, StorageError> {
     let networks = plan::networks();
     let size = plan::DirectorySize::for_members(opts.members);
     let providers = plan::providers(&mut rng::Rng::for_record(opts.seed, 0, 0), &size, &networks);
@@ -45,14 +49,19 @@ pub async fn generate(store: &dyn Store, opts: &Options, progress: &(dyn Fn(u64)
     store.insert_trainings(&plan::trainings()).await?;
     let world = members::World::new(opts.seed, opts.as_of, networks, &providers);
 
-    let mut summary = Summary { providers: providers.len() as u64, ..Summary::default() };
+    let mut summary = Summary {
+        providers: providers.len() as u64,
+        ..Summary::default()
+    };
     let batch = opts.batch.max(1) as u64;
     let mut next = 1u64;
     while next <= opts.members {
         let end = (next + batch).min(opts.members + 1);
         // Generation is CPU work; keep it off the async workers' toes.
-        let generated: Vec<members::Generated> = (next..end).map(|n| members::member(&world, n)).collect();
-        let (mut ms, mut cs, mut as_) = (Vec::with_capacity(generated.len()), Vec::new(), Vec::new());
+        let generated: Vec<members::Generated> =
+            (next..end).map(|n| members::member(&world, n)).collect();
+        let (mut ms, mut cs, mut as_) =
+            (Vec::with_capacity(generated.len()), Vec::new(), Vec::new());
         for g in generated {
             ms.push(g.member);
             cs.extend(g.claims);
@@ -97,12 +106,21 @@ mod tests {
         let w = world();
         for n in 1..=2000 {
             let g = members::member(&w, n);
-            domain::member::check_history(&g.member.spans).unwrap_or_else(|e| panic!("member {n}: {e}"));
+            domain::member::check_history(&g.member.spans)
+                .unwrap_or_else(|e| panic!("member {n}: {e}"));
             for c in &g.claims {
                 if c.status.is_final() {
-                    assert!(c.lines.iter().all(|l| l.balances()), "claim {} balances", c.number);
+                    assert!(
+                        c.lines.iter().all(|l| l.balances()),
+                        "claim {} balances",
+                        c.number
+                    );
                 }
-                let covered = g.member.spans.iter().any(|s| s.covers(c.from_date().unwrap()));
+                let covered = g
+                    .member
+                    .spans
+                    .iter()
+                    .any(|s| s.covers(c.from_date().unwrap()));
                 assert!(covered, "claim {} falls in a span", c.number);
             }
             for a in &g.auths {

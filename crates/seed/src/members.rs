@@ -4,7 +4,9 @@ use crate::catalog::*;
 use crate::rng::{Rng, pick};
 use chrono::{Datelike, Days, Months, NaiveDate, TimeZone, Utc};
 use domain::auth::{AuthKind, AuthRequest, AuthStatus, DenialReason, RequestedService, Urgency};
-use domain::claim::{Adjustment, AdjustmentGroup, Claim, ClaimForm, ClaimLine, ClaimStatus, PaymentRef};
+use domain::claim::{
+    Adjustment, AdjustmentGroup, Claim, ClaimForm, ClaimLine, ClaimStatus, PaymentRef,
+};
 use domain::member::{EligibilitySpan, Member, MemberContact, Sex, age_on};
 use domain::plan::{HealthNetwork, LineOfBusiness};
 use domain::provider::Provider;
@@ -23,13 +25,33 @@ pub struct World {
 }
 
 impl World {
-    pub fn new(seed: u64, as_of: NaiveDate, networks: Vec<HealthNetwork>, providers: &[Provider]) -> World {
-        let practitioners: Vec<&Provider> = providers.iter().filter(|p| p.kind == domain::provider::ProviderKind::Practitioner).collect();
+    pub fn new(
+        seed: u64,
+        as_of: NaiveDate,
+        networks: Vec<HealthNetwork>,
+        providers: &[Provider],
+    ) -> World {
+        let practitioners: Vec<&Provider> = providers
+            .iter()
+            .filter(|p| p.kind == domain::provider::ProviderKind::Practitioner)
+            .collect();
         let pcps = networks
             .iter()
-            .map(|n| practitioners.iter().filter(|p| p.is_primary_care() && p.networks.contains(&n.code)).map(|p| p.npi).collect())
+            .map(|n| {
+                practitioners
+                    .iter()
+                    .filter(|p| p.is_primary_care() && p.networks.contains(&n.code))
+                    .map(|p| p.npi)
+                    .collect()
+            })
             .collect();
-        World { seed, as_of, networks, pcps, practitioners: practitioners.iter().map(|p| p.npi).collect() }
+        World {
+            seed,
+            as_of,
+            networks,
+            pcps,
+            practitioners: practitioners.iter().map(|p| p.npi).collect(),
+        }
     }
 }
 
@@ -47,10 +69,22 @@ const CLAIMS_PER_MEMBER_MAX: u64 = 8;
 /// Generates member number `n` (1-based) and their history, deterministically.
 pub fn member(world: &World, n: u64) -> Generated {
     let rng = &mut Rng::for_record(world.seed, STREAM_MEMBER, n);
-    let sex = if rng.chance(0.52) { Sex::Female } else { Sex::Male };
-    let first = if sex == Sex::Female { pick(rng, FIRST_NAMES_F) } else { pick(rng, FIRST_NAMES_M) };
+    let sex = if rng.chance(0.52) {
+        Sex::Female
+    } else {
+        Sex::Male
+    };
+    let first = if sex == Sex::Female {
+        pick(rng, FIRST_NAMES_F)
+    } else {
+        pick(rng, FIRST_NAMES_M)
+    };
     // Medi-Cal skews young: about 40% children.
-    let age = if rng.chance(0.4) { rng.below(18) } else { 18 + rng.below(72) };
+    let age = if rng.chance(0.4) {
+        rng.below(18)
+    } else {
+        18 + rng.below(72)
+    };
     let birth = world.as_of - Days::new(u64::from(age) * 365 + u64::from(rng.below(365)));
     let id = MemberId::from_sequence(n);
     let (city, zip, _, _) = *pick(rng, CITIES);
@@ -61,10 +95,28 @@ pub fn member(world: &World, n: u64) -> Generated {
         phone: format!("657{:07}", rng.below(10_000_000)),
     };
     let spans = spans(world, rng, birth);
-    let member = Member { id: id.clone(), first_name: first.to_string(), last_name: pick(rng, LAST_NAMES).to_string(), birth_date: birth, sex };
+    let member = Member {
+        id: id.clone(),
+        first_name: first.to_string(),
+        last_name: pick(rng, LAST_NAMES).to_string(),
+        birth_date: birth,
+        sex,
+    };
     let claims = claims(world, rng, n, &member, &spans);
-    let auths = if rng.chance(0.05) { vec![auth(world, rng, n, &member, &spans)] } else { vec![] };
-    Generated { member: NewMember { member, contact, spans }, claims, auths }
+    let auths = if rng.chance(0.05) {
+        vec![auth(world, rng, n, &member, &spans)]
+    } else {
+        vec![]
+    };
+    Generated {
+        member: NewMember {
+            member,
+            contact,
+            spans,
+        },
+        claims,
+        auths,
+    }
 }
 
 fn lob_for(rng: &mut Rng, age: u32) -> LineOfBusiness {
@@ -78,20 +130,43 @@ fn lob_for(rng: &mut Rng, age: u32) -> LineOfBusiness {
 /// One to three spans ending now, in the past (termed) or, rarely, starting next month.
 fn spans(world: &World, rng: &mut Rng, birth: NaiveDate) -> Vec<EligibilitySpan> {
     let count = 1 + rng.below(3);
-    let mut start = world.as_of.checked_sub_months(Months::new(6 + rng.below(36))).unwrap().with_day(1).unwrap().max(birth);
+    let mut start = world
+        .as_of
+        .checked_sub_months(Months::new(6 + rng.below(36)))
+        .unwrap()
+        .with_day(1)
+        .unwrap()
+        .max(birth);
     let mut out = Vec::new();
     for i in 0..count {
         let last = i + 1 == count;
         let len = Months::new(3 + rng.below(18));
-        let end = if last && rng.chance(0.85) { None } else { Some(start.checked_add_months(len).unwrap().pred_opt().unwrap()) };
-        let net_ix = if rng.chance(0.3) { 0 } else { 1 + rng.below(world.networks.len() as u32 - 1) as usize };
+        let end = if last && rng.chance(0.85) {
+            None
+        } else {
+            Some(start.checked_add_months(len).unwrap().pred_opt().unwrap())
+        };
+        let net_ix = if rng.chance(0.3) {
+            0
+        } else {
+            1 + rng.below(world.networks.len() as u32 - 1) as usize
+        };
         let age = age_on(birth, start);
         let lob = lob_for(rng, age);
         let pcp = (!world.pcps[net_ix].is_empty()).then(|| *pick(rng, &world.pcps[net_ix]));
-        out.push(EligibilitySpan::new(start, end, lob, world.networks[net_ix].code.clone(), pcp).expect("generated span is ordered"));
+        out.push(
+            EligibilitySpan::new(start, end, lob, world.networks[net_ix].code.clone(), pcp)
+                .expect("generated span is ordered"),
+        );
         match end {
             // A gap of a month or two between spans, as real churn looks.
-            Some(e) => start = e.checked_add_months(Months::new(1 + rng.below(2))).unwrap().with_day(1).unwrap(),
+            Some(e) => {
+                start = e
+                    .checked_add_months(Months::new(1 + rng.below(2)))
+                    .unwrap()
+                    .with_day(1)
+                    .unwrap()
+            }
             None => break,
         }
     }
@@ -101,8 +176,22 @@ fn spans(world: &World, rng: &mut Rng, birth: NaiveDate) -> Vec<EligibilitySpan>
         && end < world.as_of
         && rng.chance(0.2)
     {
-        let next = world.as_of.checked_add_months(Months::new(1)).unwrap().with_day(1).unwrap();
-        out.push(EligibilitySpan::new(next, None, last.line_of_business, last.network.clone(), last.pcp).unwrap());
+        let next = world
+            .as_of
+            .checked_add_months(Months::new(1))
+            .unwrap()
+            .with_day(1)
+            .unwrap();
+        out.push(
+            EligibilitySpan::new(
+                next,
+                None,
+                last.line_of_business,
+                last.network.clone(),
+                last.pcp,
+            )
+            .unwrap(),
+        );
     }
     out
 }
@@ -119,7 +208,13 @@ fn diagnoses_for(rng: &mut Rng, child: bool) -> Vec<String> {
     v
 }
 
-fn claims(world: &World, rng: &mut Rng, n: u64, member: &Member, spans: &[EligibilitySpan]) -> Vec<Claim> {
+fn claims(
+    world: &World,
+    rng: &mut Rng,
+    n: u64,
+    member: &Member,
+    spans: &[EligibilitySpan],
+) -> Vec<Claim> {
     let k = match rng.below(10) {
         0..=3 => 0,
         4..=6 => 1,
@@ -140,7 +235,10 @@ fn claims(world: &World, rng: &mut Rng, n: u64, member: &Member, spans: &[Eligib
         if received > world.as_of {
             continue;
         }
-        let billing = span.pcp.filter(|_| rng.chance(0.7)).unwrap_or_else(|| *pick(rng, &world.practitioners));
+        let billing = span
+            .pcp
+            .filter(|_| rng.chance(0.7))
+            .unwrap_or_else(|| *pick(rng, &world.practitioners));
         let child = age_on(member.birth_date, service) < 18;
         let lines_n = 1 + rng.below(3) as u16;
         let age_days = (world.as_of - received).num_days();
@@ -176,7 +274,11 @@ fn claims(world: &World, rng: &mut Rng, n: u64, member: &Member, spans: &[Eligib
         }
         let paid: Cents = lines.iter().map(|l| l.paid).sum();
         let status = if !decided {
-            if rng.chance(0.5) { ClaimStatus::Received } else { ClaimStatus::Pended }
+            if rng.chance(0.5) {
+                ClaimStatus::Received
+            } else {
+                ClaimStatus::Pended
+            }
         } else if paid == Cents::ZERO {
             ClaimStatus::Denied
         } else if lines.iter().any(|l| l.paid == Cents::ZERO) {
@@ -186,7 +288,15 @@ fn claims(world: &World, rng: &mut Rng, n: u64, member: &Member, spans: &[Eligib
         };
         let payment = (decided && paid > Cents::ZERO).then(|| {
             let date = received + Days::new(14);
-            PaymentRef { number: format!("EFT{}{:02}{}", date.iso_week().year(), date.iso_week().week(), &billing.as_str()[5..]), date }
+            PaymentRef {
+                number: format!(
+                    "EFT{}{:02}{}",
+                    date.iso_week().year(),
+                    date.iso_week().week(),
+                    &billing.as_str()[5..]
+                ),
+                date,
+            }
         });
         out.push(Claim {
             number: ClaimNumber::from_sequence(n * CLAIMS_PER_MEMBER_MAX + j),
@@ -212,37 +322,74 @@ fn adjudicate(rng: &mut Rng, line: &mut ClaimLine, fee: Cents, needs_auth: bool)
     let denial = if needs_auth && rng.chance(0.3) {
         Some(("197", Some("N54")))
     } else if rng.chance(0.08) {
-        Some(*pick(rng, &[("18", None), ("29", None), ("16", Some("M51")), ("97", Some("M15")), ("204", None)]))
+        Some(*pick(
+            rng,
+            &[
+                ("18", None),
+                ("29", None),
+                ("16", Some("M51")),
+                ("97", Some("M15")),
+                ("204", None),
+            ],
+        ))
     } else {
         None
     };
     match denial {
         Some((carc, rarc)) => {
-            line.adjustments.push(Adjustment { group: AdjustmentGroup::ContractualObligation, reason: carc.into(), amount: line.billed, remark: rarc.map(str::to_string) });
+            line.adjustments.push(Adjustment {
+                group: AdjustmentGroup::ContractualObligation,
+                reason: carc.into(),
+                amount: line.billed,
+                remark: rarc.map(str::to_string),
+            });
         }
         None => {
             let allowed = fee.min(line.billed);
             line.allowed = allowed;
             line.paid = allowed;
             if line.billed > allowed {
-                line.adjustments.push(Adjustment { group: AdjustmentGroup::ContractualObligation, reason: "45".into(), amount: line.billed - allowed, remark: None });
+                line.adjustments.push(Adjustment {
+                    group: AdjustmentGroup::ContractualObligation,
+                    reason: "45".into(),
+                    amount: line.billed - allowed,
+                    remark: None,
+                });
             }
         }
     }
     debug_assert!(line.balances());
 }
 
-fn auth(world: &World, rng: &mut Rng, n: u64, member: &Member, spans: &[EligibilitySpan]) -> AuthRequest {
+fn auth(
+    world: &World,
+    rng: &mut Rng,
+    n: u64,
+    member: &Member,
+    spans: &[EligibilitySpan],
+) -> AuthRequest {
     let span = spans.last().expect("every member has a span");
     let auth_codes: Vec<&(&str, &str, i64, bool)> = PROCEDURES.iter().filter(|p| p.3).collect();
     let &(code, _, _, _) = *pick(rng, &auth_codes);
-    let urgency = if rng.chance(0.15) { Urgency::Expedited } else { Urgency::Standard };
+    let urgency = if rng.chance(0.15) {
+        Urgency::Expedited
+    } else {
+        Urgency::Standard
+    };
     let back = rng.below(120);
     let received_day = world.as_of - Days::new(u64::from(back));
-    let received_at = Utc.from_utc_datetime(&received_day.and_hms_opt(8 + rng.below(9), rng.below(60), 0).unwrap());
+    let received_at = Utc.from_utc_datetime(
+        &received_day
+            .and_hms_opt(8 + rng.below(9), rng.below(60), 0)
+            .unwrap(),
+    );
     let decided = back > 7 || (urgency == Urgency::Expedited && back > 3);
     let status = if !decided {
-        if rng.chance(0.2) { AuthStatus::Pended } else { AuthStatus::InReview }
+        if rng.chance(0.2) {
+            AuthStatus::Pended
+        } else {
+            AuthStatus::InReview
+        }
     } else {
         match rng.below(20) {
             0..=14 => AuthStatus::Approved,
@@ -251,7 +398,11 @@ fn auth(world: &World, rng: &mut Rng, n: u64, member: &Member, spans: &[Eligibil
             _ => AuthStatus::Denied,
         }
     };
-    let hours = if urgency == Urgency::Expedited { 4 + rng.below(60) } else { 24 + rng.below(140) };
+    let hours = if urgency == Urgency::Expedited {
+        4 + rng.below(60)
+    } else {
+        24 + rng.below(140)
+    };
     let units = if code == "97110" { 12 } else { 1 };
     let approved_units = match status {
         AuthStatus::Approved | AuthStatus::Modified => Some(units),

@@ -10,7 +10,9 @@ impl Rng {
     /// The stream for record `n` of kind `stream` under `seed`.
     pub fn for_record(seed: u64, stream: u64, n: u64) -> Rng {
         // SplitMix-style mixing so neighbouring records get unrelated streams.
-        let mut z = seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ n.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        let mut z = seed
+            ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ n.wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 30)).wrapping_mul(0x94D0_49BB_1331_11EB);
         Rng(StdRng::seed_from_u64(z ^ (z >> 31)))
     }

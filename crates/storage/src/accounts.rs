@@ -32,13 +32,25 @@ pub struct UserRecord {
 impl std::fmt::Debug for UserRecord {
     /// The hash stays out of logs.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UserRecord").field("id", &self.id).field("username", &self.username).field("role", &self.role).finish_non_exhaustive()
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
     }
 }
 
-pub(crate) async fn create_org(store: &SqlStore, kind: OrgKind, name: &str, tin: Option<&str>) -> Result<i64> {
-    const SQL: &str = "INSERT INTO organizations (kind, name, tin) VALUES ($1, $2, $3) RETURNING id";
-    Ok(on_pool!(store, p, DB => sqlx::query_scalar::<DB, i64>(SQL).bind(kind.code()).bind(name).bind(tin).fetch_one(p).await?))
+pub(crate) async fn create_org(
+    store: &SqlStore,
+    kind: OrgKind,
+    name: &str,
+    tin: Option<&str>,
+) -> Result<i64> {
+    const SQL: &str =
+        "INSERT INTO organizations (kind, name, tin) VALUES ($1, $2, $3) RETURNING id";
+    Ok(
+        on_pool!(store, p, DB => sqlx::query_scalar::<DB, i64>(SQL).bind(kind.code()).bind(name).bind(tin).fetch_one(p).await?),
+    )
 }
 
 pub(crate) async fn create_user(store: &SqlStore, u: &NewUser) -> Result<i64> {
@@ -48,12 +60,25 @@ pub(crate) async fn create_user(store: &SqlStore, u: &NewUser) -> Result<i64> {
         .fetch_one(p).await?))
 }
 
-pub(crate) async fn user_by_username(store: &SqlStore, username: &str) -> Result<Option<UserRecord>> {
+pub(crate) async fn user_by_username(
+    store: &SqlStore,
+    username: &str,
+) -> Result<Option<UserRecord>> {
     const SQL: &str = "SELECT id, username, display_name, email, role, org_id, password_hash, status FROM users WHERE username = $1";
-    let row: Option<(i64, String, String, String, String, i64, String, String)> =
-        on_pool!(store, p, DB => sqlx::query_as::<DB, _>(SQL).bind(username).fetch_optional(p).await?);
-    row.map(|(id, username, display_name, email, role, org_id, password_hash, status)| {
-        Ok(UserRecord { id, username, display_name, email, role: decode("users.role", &role, Role::from_code)?, org_id, password_hash, status })
-    })
+    let row: Option<(i64, String, String, String, String, i64, String, String)> = on_pool!(store, p, DB => sqlx::query_as::<DB, _>(SQL).bind(username).fetch_optional(p).await?);
+    row.map(
+        |(id, username, display_name, email, role, org_id, password_hash, status)| {
+            Ok(UserRecord {
+                id,
+                username,
+                display_name,
+                email,
+                role: decode("users.role", &role, Role::from_code)?,
+                org_id,
+                password_hash,
+                status,
+            })
+        },
+    )
     .transpose()
 }

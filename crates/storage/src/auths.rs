@@ -81,7 +81,13 @@ pub(crate) async fn get(store: &SqlStore, number: &AuthNumber) -> Result<Option<
         diagnoses: split_list(&a.diagnoses),
         services: services
             .into_iter()
-            .map(|(procedure, u, approved)| Ok(RequestedService { procedure, units: units(u)?, approved_units: approved.map(units).transpose()? }))
+            .map(|(procedure, u, approved)| {
+                Ok(RequestedService {
+                    procedure,
+                    units: units(u)?,
+                    approved_units: approved.map(units).transpose()?,
+                })
+            })
             .collect::<Result<Vec<_>>>()?,
         place_of_service: a.place_of_service,
         from_date: a.from_date,

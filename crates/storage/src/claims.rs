@@ -5,7 +5,9 @@ use crate::plan::{decode, split_list};
 use crate::pool::{INSERT_CHUNK, SqlStore};
 use crate::{Result, on_pool};
 use chrono::NaiveDate;
-use domain::claim::{Adjustment, AdjustmentGroup, Claim, ClaimForm, ClaimLine, ClaimStatus, PaymentRef};
+use domain::claim::{
+    Adjustment, AdjustmentGroup, Claim, ClaimForm, ClaimLine, ClaimStatus, PaymentRef,
+};
 use domain::{Cents, ClaimNumber, MemberId, Npi};
 use sqlx::QueryBuilder;
 
@@ -117,7 +119,11 @@ pub(crate) async fn get(store: &SqlStore, number: &ClaimNumber) -> Result<Option
             .filter(|a| a.line_number == l.line_number)
             .map(|a| {
                 Ok(Adjustment {
-                    group: decode("claim_adjustments.group_code", &a.group_code, AdjustmentGroup::from_code)?,
+                    group: decode(
+                        "claim_adjustments.group_code",
+                        &a.group_code,
+                        AdjustmentGroup::from_code,
+                    )?,
                     reason: a.reason.clone(),
                     amount: Cents(a.amount),
                     remark: a.remark.clone(),
@@ -125,7 +131,8 @@ pub(crate) async fn get(store: &SqlStore, number: &ClaimNumber) -> Result<Option
             })
             .collect::<Result<Vec<_>>>()?;
         out_lines.push(ClaimLine {
-            line_number: u16::try_from(l.line_number).map_err(|e| corrupt("claim_lines.line_number", e))?,
+            line_number: u16::try_from(l.line_number)
+                .map_err(|e| corrupt("claim_lines.line_number", e))?,
             procedure: l.procedure,
             modifiers: split_list(&l.modifiers),
             revenue_code: l.revenue_code,
@@ -143,7 +150,11 @@ pub(crate) async fn get(store: &SqlStore, number: &ClaimNumber) -> Result<Option
         patient_account: c.patient_account,
         member: MemberId::parse(&c.member_id).map_err(|e| corrupt("claims.member_id", e))?,
         billing_npi: npi("claims.billing_npi", &c.billing_npi)?,
-        rendering_npi: c.rendering_npi.as_deref().map(|s| npi("claims.rendering_npi", s)).transpose()?,
+        rendering_npi: c
+            .rendering_npi
+            .as_deref()
+            .map(|s| npi("claims.rendering_npi", s))
+            .transpose()?,
         diagnoses: split_list(&c.diagnoses),
         place_of_service: c.place_of_service,
         received: c.received,

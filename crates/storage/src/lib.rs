@@ -73,7 +73,11 @@ pub trait Store: Send + Sync {
     /// A member with their eligibility history (never their contact details).
     async fn member(&self, id: &MemberId) -> Result<Option<MemberRecord>>;
     /// Members by last name (any case) and birth date.
-    async fn find_members(&self, last_name: &str, birth_date: chrono::NaiveDate) -> Result<Vec<Member>>;
+    async fn find_members(
+        &self,
+        last_name: &str,
+        birth_date: chrono::NaiveDate,
+    ) -> Result<Vec<Member>>;
     /// The plan's own copy of a member's address and phone: for mailings, never for a page.
     async fn member_contact(&self, id: &MemberId) -> Result<Option<MemberContact>>;
     async fn claim(&self, number: &ClaimNumber) -> Result<Option<Claim>>;

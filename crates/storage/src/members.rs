@@ -73,9 +73,13 @@ fn member_from_row((id, first_name, last_name, birth_date, sex): MemberRow) -> R
 }
 
 pub(crate) async fn get(store: &SqlStore, id: &MemberId) -> Result<Option<MemberRecord>> {
-    const MEMBER: &str = "SELECT id, first_name, last_name, birth_date, sex FROM members WHERE id = $1";
+    const MEMBER: &str =
+        "SELECT id, first_name, last_name, birth_date, sex FROM members WHERE id = $1";
     const SPANS: &str = "SELECT start_date, end_date, line_of_business, network, pcp_npi FROM eligibility_spans WHERE member_id = $1 ORDER BY start_date";
-    let (row, spans): (Option<MemberRow>, Vec<(NaiveDate, Option<NaiveDate>, String, String, Option<String>)>) = on_pool!(store, p, DB => {
+    let (row, spans): (
+        Option<MemberRow>,
+        Vec<(NaiveDate, Option<NaiveDate>, String, String, Option<String>)>,
+    ) = on_pool!(store, p, DB => {
         let row = sqlx::query_as::<DB, MemberRow>(MEMBER).bind(id.as_str()).fetch_optional(p).await?;
         let spans = sqlx::query_as::<DB, _>(SPANS).bind(id.as_str()).fetch_all(p).await?;
         (row, spans)
@@ -87,16 +91,30 @@ pub(crate) async fn get(store: &SqlStore, id: &MemberId) -> Result<Option<Member
             Ok(EligibilitySpan {
                 start,
                 end,
-                line_of_business: decode("eligibility_spans.line_of_business", &lob, LineOfBusiness::from_code)?,
+                line_of_business: decode(
+                    "eligibility_spans.line_of_business",
+                    &lob,
+                    LineOfBusiness::from_code,
+                )?,
                 network,
-                pcp: pcp.map(|n| Npi::parse(&n)).transpose().map_err(|e| corrupt("eligibility_spans.pcp_npi", e))?,
+                pcp: pcp
+                    .map(|n| Npi::parse(&n))
+                    .transpose()
+                    .map_err(|e| corrupt("eligibility_spans.pcp_npi", e))?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(Some(MemberRecord { member: member_from_row(row)?, spans }))
+    Ok(Some(MemberRecord {
+        member: member_from_row(row)?,
+        spans,
+    }))
 }
 
-pub(crate) async fn find(store: &SqlStore, last_name: &str, birth_date: NaiveDate) -> Result<Vec<Member>> {
+pub(crate) async fn find(
+    store: &SqlStore,
+    last_name: &str,
+    birth_date: NaiveDate,
+) -> Result<Vec<Member>> {
     const SQL: &str = "SELECT id, first_name, last_name, birth_date, sex FROM members WHERE name_key = $1 AND birth_date = $2 ORDER BY id LIMIT 50";
     let key = last_name.trim().to_lowercase();
     let rows: Vec<MemberRow> = on_pool!(store, p, DB => sqlx::query_as::<DB, MemberRow>(SQL).bind(&key).bind(birth_date).fetch_all(p).await?);
@@ -106,5 +124,10 @@ pub(crate) async fn find(store: &SqlStore, last_name: &str, birth_date: NaiveDat
 pub(crate) async fn contact(store: &SqlStore, id: &MemberId) -> Result<Option<MemberContact>> {
     const SQL: &str = "SELECT street, city, zip, phone FROM member_contacts WHERE member_id = $1";
     let row: Option<(String, String, String, String)> = on_pool!(store, p, DB => sqlx::query_as::<DB, _>(SQL).bind(id.as_str()).fetch_optional(p).await?);
-    Ok(row.map(|(street, city, zip, phone)| MemberContact { street, city, zip, phone }))
+    Ok(row.map(|(street, city, zip, phone)| MemberContact {
+        street,
+        city,
+        zip,
+        phone,
+    }))
 }

@@ -16,7 +16,10 @@ pub(crate) fn decode<T>(column: &str, value: &str, from_code: fn(&str) -> Option
 
 /// Lists are stored comma-separated: the values (codes) never contain commas.
 pub(crate) fn split_list(s: &str) -> Vec<String> {
-    s.split(',').filter(|v| !v.is_empty()).map(str::to_string).collect()
+    s.split(',')
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 pub(crate) async fn insert_networks(store: &SqlStore, networks: &[HealthNetwork]) -> Result<()> {
@@ -35,10 +38,16 @@ pub(crate) async fn insert_networks(store: &SqlStore, networks: &[HealthNetwork]
 }
 
 pub(crate) async fn networks(store: &SqlStore) -> Result<Vec<HealthNetwork>> {
-    let rows: Vec<(String, String, String, String)> =
-        on_pool!(store, p, DB => sqlx::query_as::<DB, _>("SELECT code, name, kind, phone FROM networks ORDER BY code").fetch_all(p).await?);
+    let rows: Vec<(String, String, String, String)> = on_pool!(store, p, DB => sqlx::query_as::<DB, _>("SELECT code, name, kind, phone FROM networks ORDER BY code").fetch_all(p).await?);
     rows.into_iter()
-        .map(|(code, name, kind, phone)| Ok(HealthNetwork { code, name, kind: decode("networks.kind", &kind, NetworkKind::from_code)?, phone }))
+        .map(|(code, name, kind, phone)| {
+            Ok(HealthNetwork {
+                code,
+                name,
+                kind: decode("networks.kind", &kind, NetworkKind::from_code)?,
+                phone,
+            })
+        })
         .collect()
 }
 
@@ -107,7 +116,10 @@ impl ProviderRow {
             kind: decode("providers.kind", &self.kind, ProviderKind::from_code)?,
             name: self.name,
             credential: self.credential,
-            taxonomy: Taxonomy { code: self.taxonomy_code, specialty: self.specialty },
+            taxonomy: Taxonomy {
+                code: self.taxonomy_code,
+                specialty: self.specialty,
+            },
             languages: split_list(&self.languages),
             location: Location {
                 street: self.street,
@@ -115,7 +127,10 @@ impl ProviderRow {
                 state: self.state,
                 zip: self.zip,
                 phone: self.phone,
-                point: GeoPoint { lat: self.lat, lon: self.lon },
+                point: GeoPoint {
+                    lat: self.lat,
+                    lon: self.lon,
+                },
             },
             accepting_new_patients: self.accepting_new,
             contracted: self.contracted,
@@ -149,6 +164,12 @@ pub(crate) async fn trainings(store: &SqlStore) -> Result<Vec<Training>> {
         sqlx::query_as::<DB, _>("SELECT code, title, topic, minutes, required FROM trainings ORDER BY topic, title").fetch_all(p).await?);
     Ok(rows
         .into_iter()
-        .map(|(code, title, topic, minutes, required)| Training { code, title, topic, minutes: u16::try_from(minutes).unwrap_or(u16::MAX), required })
+        .map(|(code, title, topic, minutes, required)| Training {
+            code,
+            title,
+            topic,
+            minutes: u16::try_from(minutes).unwrap_or(u16::MAX),
+            required,
+        })
         .collect())
 }

@@ -1,7 +1,9 @@
 //! The connection pool for either backend, `open`, and the `Store` implementation that
 //! dispatches to the area modules.
 
-use crate::{MemberRecord, NewMember, NewUser, PlanCounts, Result, Store, StorageError, UserRecord};
+use crate::{
+    MemberRecord, NewMember, NewUser, PlanCounts, Result, StorageError, Store, UserRecord,
+};
 use domain::account::OrgKind;
 use domain::auth::AuthRequest;
 use domain::claim::Claim;
@@ -74,7 +76,10 @@ impl SqlStore {
                     .connect_with(opts)
                     .await
                     .map_err(|e| StorageError::Unavailable(e.to_string()))?;
-                sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(|e| StorageError::Migration(e.to_string()))?;
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(&pool)
+                    .await
+                    .map_err(|e| StorageError::Migration(e.to_string()))?;
                 Pool::Sqlite(pool)
             }
             "postgres" | "postgresql" => {
@@ -87,11 +92,22 @@ impl SqlStore {
                         sqlx::Error::Configuration(c) => StorageError::BadUrl(c.to_string()),
                         other => StorageError::Unavailable(other.to_string()),
                     })?;
-                sqlx::migrate!("./migrations/postgres").run(&pool).await.map_err(|e| StorageError::Migration(e.to_string()))?;
+                sqlx::migrate!("./migrations/postgres")
+                    .run(&pool)
+                    .await
+                    .map_err(|e| StorageError::Migration(e.to_string()))?;
                 Pool::Postgres(pool)
             }
-            "" => return Err(StorageError::BadUrl("no scheme: expected sqlite://FILE or postgres://HOST/DB".into())),
-            other => return Err(StorageError::BadUrl(format!("unsupported scheme '{other}': expected sqlite:// or postgres://"))),
+            "" => {
+                return Err(StorageError::BadUrl(
+                    "no scheme: expected sqlite://FILE or postgres://HOST/DB".into(),
+                ));
+            }
+            other => {
+                return Err(StorageError::BadUrl(format!(
+                    "unsupported scheme '{other}': expected sqlite:// or postgres://"
+                )));
+            }
         };
         Ok(SqlStore { pool })
     }
@@ -99,7 +115,9 @@ impl SqlStore {
     async fn count(&self, table: &'static str) -> Result<i64> {
         // `table` is one of our own table names, never input.
         let sql = format!("SELECT COUNT(*) FROM {table}");
-        Ok(on_pool!(self, p, DB => sqlx::query_scalar::<DB, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(p).await?))
+        Ok(
+            on_pool!(self, p, DB => sqlx::query_scalar::<DB, i64>(sqlx::AssertSqlSafe(sql)).fetch_one(p).await?),
+        )
     }
 }
 
@@ -143,7 +161,11 @@ impl Store for SqlStore {
                 let size: i64 = sqlx::query_scalar("PRAGMA page_size").fetch_one(p).await?;
                 pages * size
             }
-            Pool::Postgres(p) => sqlx::query_scalar("SELECT pg_database_size(current_database())").fetch_one(p).await?,
+            Pool::Postgres(p) => {
+                sqlx::query_scalar("SELECT pg_database_size(current_database())")
+                    .fetch_one(p)
+                    .await?
+            }
         };
         Ok(u64::try_from(bytes).unwrap_or(0))
     }
@@ -181,7 +203,11 @@ impl Store for SqlStore {
     async fn member(&self, id: &MemberId) -> Result<Option<MemberRecord>> {
         crate::members::get(self, id).await
     }
-    async fn find_members(&self, last_name: &str, birth_date: chrono::NaiveDate) -> Result<Vec<Member>> {
+    async fn find_members(
+        &self,
+        last_name: &str,
+        birth_date: chrono::NaiveDate,
+    ) -> Result<Vec<Member>> {
         crate::members::find(self, last_name, birth_date).await
     }
     async fn member_contact(&self, id: &MemberId) -> Result<Option<MemberContact>> {

@@ -4,21 +4,28 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 use domain::account::{OrgKind, Role};
 use domain::auth::{AuthKind, AuthRequest, AuthStatus, DenialReason, RequestedService, Urgency};
-use domain::claim::{Adjustment, AdjustmentGroup, Claim, ClaimForm, ClaimLine, ClaimStatus, PaymentRef};
+use domain::claim::{
+    Adjustment, AdjustmentGroup, Claim, ClaimForm, ClaimLine, ClaimStatus, PaymentRef,
+};
 use domain::member::{EligibilitySpan, Member, MemberContact, Sex};
 use domain::plan::{HealthNetwork, LineOfBusiness, NetworkKind};
 use domain::provider::{GeoPoint, Location, Provider, ProviderKind, Taxonomy};
 use domain::training::Training;
 use domain::{AuthNumber, Cents, ClaimNumber, MemberId, Npi, Tin};
 use std::sync::Arc;
-use storage::{NewMember, NewUser, Store, StorageError};
+use storage::{NewMember, NewUser, StorageError, Store};
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
 }
 
 fn network(code: &str, kind: NetworkKind) -> HealthNetwork {
-    HealthNetwork { code: code.into(), name: format!("{code} network"), kind, phone: "7145550000".into() }
+    HealthNetwork {
+        code: code.into(),
+        name: format!("{code} network"),
+        kind,
+        phone: "7145550000".into(),
+    }
 }
 
 fn provider(npi: Npi) -> Provider {
@@ -28,7 +35,10 @@ fn provider(npi: Npi) -> Provider {
         kind: ProviderKind::Practitioner,
         name: "Nguyen, Linh".into(),
         credential: "MD".into(),
-        taxonomy: Taxonomy { code: "207Q00000X".into(), specialty: "Family Medicine".into() },
+        taxonomy: Taxonomy {
+            code: "207Q00000X".into(),
+            specialty: "Family Medicine".into(),
+        },
         languages: vec!["en".into(), "vi".into()],
         location: Location {
             street: "1 Medical Plaza".into(),
@@ -36,7 +46,10 @@ fn provider(npi: Npi) -> Provider {
             state: "CA".into(),
             zip: "92618".into(),
             phone: "9495550101".into(),
-            point: GeoPoint { lat: 33.6846, lon: -117.8265 },
+            point: GeoPoint {
+                lat: 33.6846,
+                lon: -117.8265,
+            },
         },
         accepting_new_patients: true,
         contracted: true,
@@ -46,11 +59,36 @@ fn provider(npi: Npi) -> Provider {
 
 fn new_member(n: u64, last: &str, pcp: Npi) -> NewMember {
     NewMember {
-        member: Member { id: MemberId::from_sequence(n), first_name: "Ana".into(), last_name: last.into(), birth_date: d("1980-02-29"), sex: Sex::Female },
-        contact: MemberContact { street: format!("{n} Distinctive Lane"), city: "Santa Ana".into(), zip: "92701".into(), phone: "7145559999".into() },
+        member: Member {
+            id: MemberId::from_sequence(n),
+            first_name: "Ana".into(),
+            last_name: last.into(),
+            birth_date: d("1980-02-29"),
+            sex: Sex::Female,
+        },
+        contact: MemberContact {
+            street: format!("{n} Distinctive Lane"),
+            city: "Santa Ana".into(),
+            zip: "92701".into(),
+            phone: "7145559999".into(),
+        },
         spans: vec![
-            EligibilitySpan::new(d("2024-01-01"), Some(d("2024-12-31")), LineOfBusiness::MediCal, "HN1".into(), Some(pcp)).unwrap(),
-            EligibilitySpan::new(d("2025-01-01"), None, LineOfBusiness::OneCare, "CCN".into(), None).unwrap(),
+            EligibilitySpan::new(
+                d("2024-01-01"),
+                Some(d("2024-12-31")),
+                LineOfBusiness::MediCal,
+                "HN1".into(),
+                Some(pcp),
+            )
+            .unwrap(),
+            EligibilitySpan::new(
+                d("2025-01-01"),
+                None,
+                LineOfBusiness::OneCare,
+                "CCN".into(),
+                None,
+            )
+            .unwrap(),
         ],
     }
 }
@@ -78,7 +116,12 @@ fn claim(n: u64, member: &MemberId, npi: Npi) -> Claim {
                 billed: Cents(20000),
                 allowed: Cents(11000),
                 paid: Cents(11000),
-                adjustments: vec![Adjustment { group: AdjustmentGroup::ContractualObligation, reason: "45".into(), amount: Cents(9000), remark: None }],
+                adjustments: vec![Adjustment {
+                    group: AdjustmentGroup::ContractualObligation,
+                    reason: "45".into(),
+                    amount: Cents(9000),
+                    remark: None,
+                }],
             },
             ClaimLine {
                 line_number: 2,
@@ -90,10 +133,18 @@ fn claim(n: u64, member: &MemberId, npi: Npi) -> Claim {
                 billed: Cents(4500),
                 allowed: Cents(0),
                 paid: Cents(0),
-                adjustments: vec![Adjustment { group: AdjustmentGroup::ContractualObligation, reason: "97".into(), amount: Cents(4500), remark: Some("M15".into()) }],
+                adjustments: vec![Adjustment {
+                    group: AdjustmentGroup::ContractualObligation,
+                    reason: "97".into(),
+                    amount: Cents(4500),
+                    remark: Some("M15".into()),
+                }],
             },
         ],
-        payment: Some(PaymentRef { number: "EFT000123".into(), date: d("2025-03-20") }),
+        payment: Some(PaymentRef {
+            number: "EFT000123".into(),
+            date: d("2025-03-20"),
+        }),
     }
 }
 
@@ -106,41 +157,90 @@ fn auth(member: &MemberId, npi: Npi) -> AuthRequest {
         requesting_npi: npi,
         servicing_npi: npi,
         diagnoses: vec!["M1711".into()],
-        services: vec![RequestedService { procedure: "73721".into(), units: 1, approved_units: None }],
+        services: vec![RequestedService {
+            procedure: "73721".into(),
+            units: 1,
+            approved_units: None,
+        }],
         place_of_service: "22".into(),
         from_date: d("2025-04-01"),
         to_date: d("2025-06-30"),
         received_at: Utc.with_ymd_and_hms(2025, 3, 28, 15, 4, 5).unwrap(),
         status: AuthStatus::Denied,
         decided_at: Some(Utc.with_ymd_and_hms(2025, 3, 30, 9, 0, 0).unwrap()),
-        denial_reason: Some(DenialReason { code: "MN01".into(), text: "Conservative therapy for 6 weeks is not documented.".into() }),
+        denial_reason: Some(DenialReason {
+            code: "MN01".into(),
+            text: "Conservative therapy for 6 weeks is not documented.".into(),
+        }),
     }
 }
 
 /// The story itself: what every backend must do the same way.
 async fn story(store: Arc<dyn Store>) {
-    assert!(store.is_empty().await.unwrap(), "a new database starts empty");
+    assert!(
+        store.is_empty().await.unwrap(),
+        "a new database starts empty"
+    );
     store.ping().await.unwrap();
 
-    let nets = vec![network("CCN", NetworkKind::Community), network("HN1", NetworkKind::Delegated)];
+    let nets = vec![
+        network("CCN", NetworkKind::Community),
+        network("HN1", NetworkKind::Delegated),
+    ];
     store.insert_networks(&nets).await.unwrap();
     assert!(!store.is_empty().await.unwrap());
     assert_eq!(store.networks().await.unwrap(), nets);
 
     let npi = Npi::parse("1234567893").unwrap();
     let p = provider(npi);
-    store.insert_providers(std::slice::from_ref(&p)).await.unwrap();
+    store
+        .insert_providers(std::slice::from_ref(&p))
+        .await
+        .unwrap();
     assert_eq!(store.provider(&npi).await.unwrap(), Some(p));
-    assert_eq!(store.provider(&Npi::parse("1558598797").unwrap()).await.unwrap(), None);
+    assert_eq!(
+        store
+            .provider(&Npi::parse("1558598797").unwrap())
+            .await
+            .unwrap(),
+        None
+    );
 
-    let members: Vec<NewMember> = (1..=3).map(|n| new_member(n, if n == 3 { "Smith" } else { "García" }, npi)).collect();
+    let members: Vec<NewMember> = (1..=3)
+        .map(|n| new_member(n, if n == 3 { "Smith" } else { "García" }, npi))
+        .collect();
     store.insert_members(&members).await.unwrap();
-    let got = store.member(&members[0].member.id).await.unwrap().expect("member stored");
+    let got = store
+        .member(&members[0].member.id)
+        .await
+        .unwrap()
+        .expect("member stored");
     assert_eq!(got.member, members[0].member);
-    assert_eq!(got.spans, members[0].spans, "spans come back oldest first, unchanged");
-    assert_eq!(store.find_members("GARCÍA", d("1980-02-29")).await.unwrap().len(), 2, "last name matches in any case");
-    assert!(store.find_members("garcía", d("1980-03-01")).await.unwrap().is_empty());
-    let contact = store.member_contact(&members[1].member.id).await.unwrap().unwrap();
+    assert_eq!(
+        got.spans, members[0].spans,
+        "spans come back oldest first, unchanged"
+    );
+    assert_eq!(
+        store
+            .find_members("GARCÍA", d("1980-02-29"))
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "last name matches in any case"
+    );
+    assert!(
+        store
+            .find_members("garcía", d("1980-03-01"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let contact = store
+        .member_contact(&members[1].member.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(contact.street, "2 Distinctive Lane");
 
     // All or nothing: a batch with one bad row stores none of its rows.
@@ -149,8 +249,18 @@ async fn story(store: Arc<dyn Store>) {
     batch.push(new_member(1, "Duplicate", npi));
     let err = store.insert_members(&batch).await.unwrap_err();
     assert!(matches!(err, StorageError::Duplicate(_)), "got {err:?}");
-    assert_eq!(store.counts().await.unwrap(), before, "nothing of the failed batch remains");
-    assert!(store.member(&MemberId::from_sequence(10)).await.unwrap().is_none());
+    assert_eq!(
+        store.counts().await.unwrap(),
+        before,
+        "nothing of the failed batch remains"
+    );
+    assert!(
+        store
+            .member(&MemberId::from_sequence(10))
+            .await
+            .unwrap()
+            .is_none()
+    );
 
     let c = claim(1, &members[0].member.id, npi);
     store.insert_claims(std::slice::from_ref(&c)).await.unwrap();
@@ -158,17 +268,33 @@ async fn story(store: Arc<dyn Store>) {
     assert_eq!(back, c);
     assert!(back.lines.iter().all(ClaimLine::balances));
     assert_eq!(back.paid(), Cents(11000));
-    assert_eq!(store.claim(&ClaimNumber::from_sequence(99)).await.unwrap(), None);
+    assert_eq!(
+        store.claim(&ClaimNumber::from_sequence(99)).await.unwrap(),
+        None
+    );
 
     let a = auth(&members[0].member.id, npi);
     store.insert_auths(std::slice::from_ref(&a)).await.unwrap();
     assert_eq!(store.auth(&a.number).await.unwrap(), Some(a));
 
-    let t = vec![Training { code: "fwa".into(), title: "Fraud, waste and abuse".into(), topic: "Compliance".into(), minutes: 30, required: true }];
+    let t = vec![Training {
+        code: "fwa".into(),
+        title: "Fraud, waste and abuse".into(),
+        topic: "Compliance".into(),
+        minutes: 30,
+        required: true,
+    }];
     store.insert_trainings(&t).await.unwrap();
     assert_eq!(store.trainings().await.unwrap(), t);
 
-    let org = store.create_org(OrgKind::ProviderOffice, "Irvine Family Medicine", Some("951234567")).await.unwrap();
+    let org = store
+        .create_org(
+            OrgKind::ProviderOffice,
+            "Irvine Family Medicine",
+            Some("951234567"),
+        )
+        .await
+        .unwrap();
     let user = NewUser {
         username: "front.desk".into(),
         display_name: "Front Desk".into(),
@@ -181,10 +307,22 @@ async fn story(store: Arc<dyn Store>) {
     let id = store.create_user(&user).await.unwrap();
     let u = store.user_by_username("front.desk").await.unwrap().unwrap();
     assert_eq!((u.id, u.role, u.org_id), (id, Role::OfficeUser, org));
-    assert!(matches!(store.create_user(&user).await, Err(StorageError::Duplicate(_))));
+    assert!(matches!(
+        store.create_user(&user).await,
+        Err(StorageError::Duplicate(_))
+    ));
 
     let counts = store.counts().await.unwrap();
-    assert_eq!((counts.members, counts.eligibility_spans, counts.claims, counts.claim_lines, counts.users), (3, 6, 1, 2, 1));
+    assert_eq!(
+        (
+            counts.members,
+            counts.eligibility_spans,
+            counts.claims,
+            counts.claim_lines,
+            counts.users
+        ),
+        (3, 6, 1, 2, 1)
+    );
     assert!(store.size_bytes().await.unwrap() > 0);
 }
 
@@ -213,19 +351,37 @@ async fn story_on_postgres() {
 
 #[tokio::test]
 async fn bad_urls_are_named() {
-    let err = storage::open("mysql://root:secret@localhost/db").await.err().expect("mysql is refused");
+    let err = storage::open("mysql://root:secret@localhost/db")
+        .await
+        .err()
+        .expect("mysql is refused");
     let msg = err.to_string();
     assert!(msg.contains("unsupported scheme 'mysql'"), "{msg}");
-    assert!(!msg.contains("secret"), "the password never appears in an error");
-    assert!(matches!(storage::open("portal.db").await, Err(StorageError::BadUrl(_))));
+    assert!(
+        !msg.contains("secret"),
+        "the password never appears in an error"
+    );
+    assert!(matches!(
+        storage::open("portal.db").await,
+        Err(StorageError::BadUrl(_))
+    ));
 }
 
 /// A database of its own for this test run, so runs never see each other's rows.
 async fn fresh_postgres_database(admin_url: &str) -> String {
     use sqlx::Connection;
-    let name = format!("portal_test_{}_{}", std::process::id(), Utc::now().timestamp_nanos_opt().unwrap_or(0).unsigned_abs());
-    let mut conn = sqlx::PgConnection::connect(admin_url).await.expect("connect to PORTAL_TEST_POSTGRES_URL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
+    let name = format!(
+        "portal_test_{}_{}",
+        std::process::id(),
+        Utc::now().timestamp_nanos_opt().unwrap_or(0).unsigned_abs()
+    );
+    let mut conn = sqlx::PgConnection::connect(admin_url)
+        .await
+        .expect("connect to PORTAL_TEST_POSTGRES_URL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
     let (base, _) = admin_url.rsplit_once('/').expect("URL has a database path");
     format!("{base}/{name}")
 }

@@ -1,0 +1,92 @@
+//! The generator stores the same plan whatever the batch size, and the demo gives one account per role.
+
+use domain::{ClaimNumber, MemberId};
+use std::sync::Arc;
+use storage::Store;
+
+async fn sqlite(dir: &tempfile::TempDir, name: &str) -> Arc<dyn Store> {
+    storage::open(&format!("sqlite://{}/{name}.db", dir.path().display()))
+        .await
+        .unwrap()
+}
+
+fn opts(batch: usize) -> seed::Options {
+    seed::Options {
+        seed: 99,
+        members: 300,
+        as_of: "2026-03-15".parse().unwrap(),
+        batch,
+    }
+}
+
+#[tokio::test]
+async fn same_plan_whatever_the_batch_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (sqlite(&dir, "a").await, sqlite(&dir, "b").await);
+    let seen = std::sync::Mutex::new(Vec::new());
+    let sa = seed::generate(&*a, &opts(7), &|n| seen.lock().unwrap().push(n))
+        .await
+        .unwrap();
+    let sb = seed::generate(&*b, &opts(300), &|_| {}).await.unwrap();
+    assert_eq!(
+        (sa.members, sa.claims, sa.auths),
+        (sb.members, sb.claims, sb.auths)
+    );
+    assert_eq!(a.counts().await.unwrap(), b.counts().await.unwrap());
+    let progress = seen.into_inner().unwrap();
+    assert_eq!(
+        progress.len(),
+        300_usize.div_ceil(7),
+        "progress after every batch"
+    );
+    assert_eq!(progress.last(), Some(&300));
+
+    for n in [1, 150, 300] {
+        let id = MemberId::from_sequence(n);
+        let (ma, mb) = (
+            a.member(&id).await.unwrap().unwrap(),
+            b.member(&id).await.unwrap().unwrap(),
+        );
+        assert_eq!(ma, mb);
+        assert!(!ma.spans.is_empty(), "every member has eligibility");
+    }
+    // Claims are numbered member * 8 + k; find one and compare.
+    let mut compared = 0;
+    for n in 1..=300u64 {
+        let number = ClaimNumber::from_sequence(n * 8);
+        if let Some(ca) = a.claim(&number).await.unwrap() {
+            assert_eq!(Some(ca), b.claim(&number).await.unwrap());
+            compared += 1;
+        }
+    }
+    assert!(
+        compared > 50,
+        "a 300-member plan has claims ({compared} compared)"
+    );
+    assert!(a.counts().await.unwrap().providers >= 40);
+}
+
+#[tokio::test]
+async fn demo_has_one_account_per_role() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = sqlite(&dir, "demo").await;
+    let accounts = seed::demo_with_password(&*store, "demo-password-1")
+        .await
+        .unwrap();
+    assert_eq!(accounts.len(), domain::account::Role::ALL.len());
+    for a in &accounts {
+        let u = store
+            .user_by_username(&a.username)
+            .await
+            .unwrap()
+            .expect("account stored");
+        assert!(domain::password::verify(
+            "demo-password-1",
+            &u.password_hash
+        ));
+        assert_eq!(u.role.label(), a.role);
+    }
+    let random = seed::demo(&*sqlite(&dir, "demo2").await).await.unwrap();
+    assert_eq!(random[0].password.len(), 16);
+    assert_ne!(random[0].password, "demo-password-1");
+}
