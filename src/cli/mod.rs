@@ -1,5 +1,7 @@
 //! Subcommands of the `portal` binary. Each module parses its own arguments and runs.
 
+pub mod audit;
+mod db;
 pub mod edi;
 pub mod seed;
 
@@ -20,11 +22,15 @@ pub enum Command {
     Edi(edi::EdiCommand),
     /// Generate a synthetic plan (networks, providers, members, claims) into an empty database.
     Seed(seed::SeedArgs),
+    /// Check the audit trail's hash chain (`verify`) or export it (`export`).
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Edi(cmd) => edi::run(cmd),
         Command::Seed(args) => seed::run(args),
+        Command::Audit(cmd) => audit::run(cmd),
     }
 }

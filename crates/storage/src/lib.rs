@@ -8,6 +8,7 @@
 //! (`tests/story.rs`) runs against both.
 
 mod accounts;
+mod audit;
 mod auths;
 mod claims;
 mod error;
@@ -16,11 +17,13 @@ mod plan;
 mod pool;
 
 pub use accounts::{NewUser, UserRecord};
+pub use audit::AuditQuery;
 pub use error::StorageError;
 pub use members::{MemberRecord, NewMember};
 pub use pool::{SqlStore, open};
 
 use domain::account::OrgKind;
+use domain::audit::{AuditEntry, AuditEvent};
 use domain::auth::AuthRequest;
 use domain::claim::Claim;
 use domain::member::{Member, MemberContact};
@@ -84,4 +87,37 @@ pub trait Store: Send + Sync {
     async fn auth(&self, number: &AuthNumber) -> Result<Option<AuthRequest>>;
     async fn trainings(&self) -> Result<Vec<Training>>;
     async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>>;
+
+    /// Appends to the hash-chained audit trail; appends are serialized so the chain stays linear.
+    async fn audit(&self, event: &AuditEvent) -> Result<AuditEntry>;
+    /// Audit entries after `after`, oldest first (for verification and export).
+    async fn audit_page(&self, after: i64, limit: i64) -> Result<Vec<AuditEntry>>;
+    /// The chain head: how many entries were written and the newest hash.
+    async fn audit_head(&self) -> Result<(i64, String)>;
+    /// Newest first, filtered (plan administrators' search).
+    async fn audit_search(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>>;
+}
+
+/// Walks the whole audit trail in order and checks its hash chain and head.
+/// `Ok(Ok(n))`: `n` entries verified; `Ok(Err(break))`: where the trail was tampered with.
+pub async fn verify_audit(store: &dyn Store) -> Result<Result<u64, domain::audit::ChainBreak>> {
+    const PAGE: i64 = 10_000;
+    let (head_seq, head_hash) = store.audit_head().await?;
+    let mut verifier = domain::audit::ChainVerifier::default();
+    let mut after = 0;
+    loop {
+        let page = store.audit_page(after, PAGE).await?;
+        for e in &page {
+            if let Err(b) = verifier.check(e) {
+                return Ok(Err(b));
+            }
+        }
+        match page.last() {
+            Some(last) if page.len() as i64 == PAGE => after = last.seq,
+            _ => break,
+        }
+    }
+    Ok(verifier
+        .finish(head_seq, &head_hash)
+        .map(|()| verifier.checked))
 }

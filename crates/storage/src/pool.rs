@@ -2,9 +2,11 @@
 //! dispatches to the area modules.
 
 use crate::{
-    MemberRecord, NewMember, NewUser, PlanCounts, Result, StorageError, Store, UserRecord,
+    AuditQuery, MemberRecord, NewMember, NewUser, PlanCounts, Result, StorageError, Store,
+    UserRecord,
 };
 use domain::account::OrgKind;
+use domain::audit::{AuditEntry, AuditEvent};
 use domain::auth::AuthRequest;
 use domain::claim::Claim;
 use domain::member::{Member, MemberContact};
@@ -224,5 +226,17 @@ impl Store for SqlStore {
     }
     async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>> {
         crate::accounts::user_by_username(self, username).await
+    }
+    async fn audit(&self, event: &AuditEvent) -> Result<AuditEntry> {
+        crate::audit::append(self, event).await
+    }
+    async fn audit_page(&self, after: i64, limit: i64) -> Result<Vec<AuditEntry>> {
+        crate::audit::page(self, after, limit).await
+    }
+    async fn audit_head(&self) -> Result<(i64, String)> {
+        crate::audit::head(self).await
+    }
+    async fn audit_search(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        crate::audit::search(self, query).await
     }
 }

@@ -3,6 +3,7 @@
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use domain::account::{OrgKind, Role};
+use domain::audit::{AuditEvent, ChainBreak};
 use domain::auth::{AuthKind, AuthRequest, AuthStatus, DenialReason, RequestedService, Urgency};
 use domain::claim::{
     Adjustment, AdjustmentGroup, Claim, ClaimForm, ClaimLine, ClaimStatus, PaymentRef,
@@ -13,6 +14,7 @@ use domain::provider::{GeoPoint, Location, Provider, ProviderKind, Taxonomy};
 use domain::training::Training;
 use domain::{AuthNumber, Cents, ClaimNumber, MemberId, Npi, Tin};
 use std::sync::Arc;
+use storage::AuditQuery;
 use storage::{NewMember, NewUser, StorageError, Store};
 
 fn d(s: &str) -> NaiveDate {
@@ -312,6 +314,8 @@ async fn story(store: Arc<dyn Store>) {
         Err(StorageError::Duplicate(_))
     ));
 
+    audit_story(store.clone()).await;
+
     let counts = store.counts().await.unwrap();
     assert_eq!(
         (
@@ -326,11 +330,90 @@ async fn story(store: Arc<dyn Store>) {
     assert!(store.size_bytes().await.unwrap() > 0);
 }
 
+fn read_event(n: usize) -> AuditEvent {
+    AuditEvent {
+        actor: Some(1),
+        actor_name: "front.desk".into(),
+        org: Some(1),
+        action: "member.read".into(),
+        record_type: "member".into(),
+        record_id: MemberId::from_sequence(n as u64).to_string(),
+        outcome: "ok".into(),
+        source: "127.0.0.1".into(),
+    }
+}
+
+/// Appends from many tasks at once: the chain must still be one line.
+async fn audit_story(store: Arc<dyn Store>) {
+    assert_eq!(storage::verify_audit(&*store).await.unwrap(), Ok(0));
+    let tasks: Vec<_> = (0..20)
+        .map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move { store.audit(&read_event(n)).await.unwrap() })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(storage::verify_audit(&*store).await.unwrap(), Ok(20));
+    let found = store
+        .audit_search(&AuditQuery {
+            record_id: Some(MemberId::from_sequence(3).to_string()),
+            limit: 10,
+            ..AuditQuery::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].event, read_event(3));
+}
+
+/// Runs one statement behind the store's back, as someone with database access could.
+async fn exec_raw(url: &str, sql: &'static str) {
+    use sqlx::Connection;
+    if url.starts_with("sqlite") {
+        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+    } else {
+        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query(sql).execute(&mut c).await.unwrap();
+    }
+}
+
+/// Tampering with the stored trail, as an attacker with database access would, is caught.
+async fn tamper_story(url: &str) {
+    let store = storage::open(url).await.unwrap();
+    assert_eq!(storage::verify_audit(&*store).await.unwrap(), Ok(20));
+    exec_raw(
+        url,
+        "UPDATE audit_log SET record_id = 'M000000999' WHERE seq = 7",
+    )
+    .await;
+    assert_eq!(
+        storage::verify_audit(&*store).await.unwrap(),
+        Err(ChainBreak::Altered { seq: 7 })
+    );
+    exec_raw(url, "DELETE FROM audit_log WHERE seq = 7").await;
+    assert_eq!(
+        storage::verify_audit(&*store).await.unwrap(),
+        Err(ChainBreak::Missing {
+            seq: 8,
+            expected: 7
+        })
+    );
+    exec_raw(url, "DELETE FROM audit_log WHERE seq >= 7").await;
+    assert_eq!(
+        storage::verify_audit(&*store).await.unwrap(),
+        Err(ChainBreak::Truncated { last: 6, head: 20 })
+    );
+}
+
 #[tokio::test]
 async fn story_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/portal.db", dir.path().display());
     story(storage::open(&url).await.unwrap()).await;
+    tamper_story(&url).await;
     // Reopening runs the migrations again without harm and keeps the data.
     let again = storage::open(&url).await.unwrap();
     assert_eq!(again.counts().await.unwrap().members, 3);
@@ -347,6 +430,7 @@ async fn story_on_postgres() {
     let store = storage::open(&url).await.unwrap();
     assert_eq!(store.backend(), "postgres");
     story(store).await;
+    tamper_story(&url).await;
 }
 
 #[tokio::test]

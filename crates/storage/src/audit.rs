@@ -1,0 +1,125 @@
+//! The hash-chained audit trail: append under a lock on the chain head, read back in order.
+
+use crate::pool::SqlStore;
+use crate::{Result, on_pool};
+use chrono::{DateTime, Utc};
+use domain::audit::{AuditEntry, AuditEvent, chain_hash};
+
+/// Filters for the plan administrators' search.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub actor_name: Option<String>,
+    pub action: Option<String>,
+    pub record_type: Option<String>,
+    pub record_id: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Only entries with a sequence number below this (paging newest first).
+    pub before_seq: Option<i64>,
+    pub limit: i64,
+}
+
+type Row = (
+    i64,
+    DateTime<Utc>,
+    Option<i64>,
+    String,
+    Option<i64>,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
+fn entry(
+    (
+        seq,
+        at,
+        actor,
+        actor_name,
+        org,
+        action,
+        record_type,
+        record_id,
+        outcome,
+        source,
+        prev_hash,
+        hash,
+    ): Row,
+) -> AuditEntry {
+    AuditEntry {
+        seq,
+        at,
+        event: AuditEvent {
+            actor,
+            actor_name,
+            org,
+            action,
+            record_type,
+            record_id,
+            outcome,
+            source,
+        },
+        prev_hash,
+        hash,
+    }
+}
+
+const COLUMNS: &str = "seq, at, actor, actor_name, org, action, record_type, record_id, outcome, source, prev_hash, hash";
+
+pub(crate) async fn append(store: &SqlStore, event: &AuditEvent) -> Result<AuditEntry> {
+    // Both databases keep microseconds; hash what will be read back.
+    let now = Utc::now();
+    let at = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
+    const HEAD: &str = "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash";
+    const INSERT: &str = "INSERT INTO audit_log (seq, at, actor, actor_name, org, action, record_type, record_id, outcome, source, prev_hash, hash) \
+                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+    const SET_HEAD: &str = "UPDATE audit_head SET hash = $1 WHERE id = 1";
+    let e = event;
+    Ok(on_pool!(store, p, DB => {
+        let mut tx = p.begin().await?;
+        // Bumping the head row first takes its lock: appends are serialized, so the chain is linear.
+        let (seq, prev): (i64, String) = sqlx::query_as::<DB, _>(HEAD).fetch_one(&mut *tx).await?;
+        let hash = chain_hash(&prev, seq, at, e);
+        sqlx::query::<DB>(INSERT)
+            .bind(seq).bind(at).bind(e.actor).bind(&e.actor_name).bind(e.org).bind(&e.action).bind(&e.record_type)
+            .bind(&e.record_id).bind(&e.outcome).bind(&e.source).bind(&prev).bind(&hash)
+            .execute(&mut *tx).await?;
+        sqlx::query::<DB>(SET_HEAD).bind(&hash).execute(&mut *tx).await?;
+        tx.commit().await?;
+        AuditEntry { seq, at, event: e.clone(), prev_hash: prev, hash }
+    }))
+}
+
+/// Entries with `seq > after`, oldest first, at most `limit` (verification pages through all).
+pub(crate) async fn page(store: &SqlStore, after: i64, limit: i64) -> Result<Vec<AuditEntry>> {
+    let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
+    let rows: Vec<Row> = on_pool!(store, p, DB => sqlx::query_as::<DB, Row>(sqlx::AssertSqlSafe(sql)).bind(after).bind(limit).fetch_all(p).await?);
+    Ok(rows.into_iter().map(entry).collect())
+}
+
+pub(crate) async fn head(store: &SqlStore) -> Result<(i64, String)> {
+    Ok(
+        on_pool!(store, p, DB => sqlx::query_as::<DB, (i64, String)>("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(p).await?),
+    )
+}
+
+/// Newest first, filtered.
+pub(crate) async fn search(store: &SqlStore, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
+    let rows: Vec<Row> = on_pool!(store, p, DB => {
+        let mut b = sqlx::QueryBuilder::<DB>::new(format!("SELECT {COLUMNS} FROM audit_log WHERE 1 = 1"));
+        if let Some(v) = &q.actor_name { b.push(" AND actor_name = ").push_bind(v.clone()); }
+        if let Some(v) = &q.action { b.push(" AND action = ").push_bind(v.clone()); }
+        if let Some(v) = &q.record_type { b.push(" AND record_type = ").push_bind(v.clone()); }
+        if let Some(v) = &q.record_id { b.push(" AND record_id = ").push_bind(v.clone()); }
+        if let Some(v) = q.from { b.push(" AND at >= ").push_bind(v); }
+        if let Some(v) = q.to { b.push(" AND at < ").push_bind(v); }
+        if let Some(v) = q.before_seq { b.push(" AND seq < ").push_bind(v); }
+        b.push(" ORDER BY seq DESC LIMIT ").push_bind(q.limit.clamp(1, 10_000));
+        b.build_query_as::<Row>().fetch_all(p).await?
+    });
+    Ok(rows.into_iter().map(entry).collect())
+}
