@@ -2,6 +2,7 @@
 //! providers, claims, referrals and authorizations, disputes, trainings, roles.
 //! No HTTP, no SQL, no async: everything here is a value and a rule.
 
+pub mod access;
 pub mod account;
 pub mod audit;
 pub mod auth;
@@ -13,6 +14,8 @@ pub mod money;
 pub mod password;
 pub mod plan;
 pub mod provider;
+pub mod registration;
+pub mod session;
 pub mod training;
 
 pub use ids::{AuthNumber, ClaimNumber, DisputeNumber, IdError, MemberId, Npi, Tin};
