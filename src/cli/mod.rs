@@ -4,6 +4,9 @@ pub mod audit;
 mod db;
 pub mod edi;
 pub mod seed;
+pub mod serve;
+#[path = "../config.rs"]
+pub mod config;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -17,6 +20,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Serve the web portal (creates and seeds a demo plan on first start).
+    Serve(serve::ServeArgs),
     /// Exchange HIPAA X12 5010 files: validate with 999/TA1, parse to JSON.
     #[command(subcommand)]
     Edi(edi::EdiCommand),
@@ -29,6 +34,7 @@ pub enum Command {
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
+        Command::Serve(args) => serve::run(args),
         Command::Edi(cmd) => edi::run(cmd),
         Command::Seed(args) => seed::run(args),
         Command::Audit(cmd) => audit::run(cmd),
