@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Args, Debug)]
-#[command(long_about = "Serve the provider portal over HTTP.\n\n\
+#[command(after_help = "\
 Settings come from a TOML file (--config, PORTAL_CONFIG, or ./portal.toml when present), then \
 PORTAL_* environment variables, then these flags; later ones win. On first start with an empty \
 database it creates a small demo plan and prints one demo login per role; set \
@@ -64,6 +64,10 @@ pub fn run(args: ServeArgs) -> ExitCode {
                 .unwrap_or_else(|_| "info,sqlx=warn".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && std::env::var_os("NO_COLOR").is_none(),
+        )
         .try_init();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
