@@ -49,14 +49,16 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/assets/{file}", get(assets::asset))
         .fallback(pages::not_found);
-    let routes = trace::layer(routes);
-    headers::layer(routes, state.behind_tls)
+    // Innermost first: timeouts and body limits, then logging (so a 408 or 413 is logged), then
+    // the security headers outermost, so every response carries them, errors included.
+    let routes = routes
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
-        .with_state(state)
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT));
+    let routes = trace::layer(routes);
+    headers::layer(routes, state.behind_tls).with_state(state)
 }
 
 /// Serves `router(state)` on `listener` until Ctrl-C or SIGTERM, then lets requests in flight

@@ -7,6 +7,7 @@
 use axum::Router;
 use axum::extract::MatchedPath;
 use axum::http::{HeaderName, Request, Response};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tower_http::request_id::{
@@ -23,7 +24,6 @@ struct Counter {
     prefix: Arc<str>,
     next: Arc<AtomicU64>,
 }
-use std::sync::Arc;
 
 impl MakeRequestId for Counter {
     fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {

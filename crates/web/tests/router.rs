@@ -101,6 +101,31 @@ async fn every_response_carries_the_security_headers() {
     );
 }
 
+/// A body over the limit is refused before it is read, and the refusal still carries the headers.
+#[tokio::test]
+async fn oversized_bodies_get_413_with_the_security_headers() {
+    let app = app(false).await;
+    let res = app
+        .router
+        .clone()
+        .oneshot(
+            Request::post("/")
+                .header(header::CONTENT_LENGTH, 8 * 1024 * 1024)
+                .body(Body::from(vec![b'x'; 8 * 1024 * 1024]))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    for (name, value) in EXPECTED {
+        assert_eq!(
+            res.headers().get(*name).and_then(|v| v.to_str().ok()),
+            Some(*value),
+            "{name} on the 413"
+        );
+    }
+}
+
 async fn app_with_tls() -> App {
     app(true).await
 }
