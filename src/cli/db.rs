@@ -1,34 +1,40 @@
-//! Where the database is, for the commands that open it directly (`seed`, `audit`).
+//! Where the database is, for the commands that open it directly (`seed`, `audit`): the same
+//! configuration as `portal serve` (file, `PORTAL_*` environment, then these flags).
 
+use super::config::{Config, Overrides};
 use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub struct DbArgs {
-    /// Database URL (sqlite://FILE or postgres://USER@HOST/DB); default: the SQLite file in the data directory.
-    #[arg(long, env = "PORTAL_DATABASE_URL", hide_env_values = true)]
+    /// Configuration file [env: PORTAL_CONFIG] [default: portal.toml when present].
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Database URL (sqlite://FILE or postgres://USER@HOST/DB) [env: PORTAL_DATABASE_URL]
+    /// [default: the SQLite file in the data directory].
+    #[arg(long)]
     pub database_url: Option<String>,
-    /// Data directory holding the SQLite database.
-    #[arg(long, env = "PORTAL_DATA_DIR", default_value = "data")]
-    pub data_dir: PathBuf,
+    /// Data directory holding the SQLite database [env: PORTAL_DATA_DIR] [default: ./data].
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
 }
 
 impl DbArgs {
     /// The URL to open, creating the data directory when the default SQLite file is used.
     pub fn url(&self) -> anyhow::Result<String> {
-        match &self.database_url {
-            Some(u) => Ok(u.clone()),
-            None => {
-                std::fs::create_dir_all(&self.data_dir).with_context(|| {
-                    format!("cannot create data directory {}", self.data_dir.display())
-                })?;
-                Ok(format!(
-                    "sqlite://{}",
-                    self.data_dir.join("portal.db").display()
-                ))
-            }
+        let cfg = Config::load(&Overrides {
+            config: self.config.clone(),
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            ..Overrides::default()
+        })?;
+        if cfg.database_url.is_none() {
+            std::fs::create_dir_all(&cfg.data_dir).with_context(|| {
+                format!("cannot create data directory {}", cfg.data_dir.display())
+            })?;
         }
+        Ok(cfg.database_url())
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 #[derive(Args, Debug)]
 #[command(
-    long_about = "Generate a synthetic health plan into an empty database: lines of business, the community \
+    after_help = "Generate a synthetic health plan into an empty database: lines of business, the community \
 network and delegated health networks, providers over Orange County, members with eligibility histories, claims and \
 authorizations. The same --seed and --as-of always give the same plan."
 )]
