@@ -131,8 +131,8 @@ impl Walker {
             } else {
                 l.block[f.pos as usize] as usize
             };
-            for (i, &n) in l.children.iter().enumerate().skip(start) {
-                if matches(node_seg(g, n), t, s, comp) {
+            for (i, &tg) in l.tags.iter().enumerate().skip(start) {
+                if tg == t && matches(node_seg(g, l.children[i]), t, s, comp) {
                     return Some((d, i));
                 }
             }
@@ -155,6 +155,9 @@ impl Walker {
         let l = &g.loops[f.lp as usize];
         let target_block = l.block.get(to).copied().unwrap_or(u16::MAX);
         for j in from..to {
+            if !l.required[j] || f.counts[j] != 0 {
+                continue;
+            }
             let n = l.children[j];
             if l.block[j] == target_block && j > 0 {
                 continue;
@@ -869,12 +872,16 @@ fn check_simple(
     ctx: &Ctx<'_>,
     sk: &mut Sinker<'_>,
 ) {
-    let r = if c > 0 {
-        format!("{}{e:02}-{c}", sd.id)
-    } else {
-        format!("{}{e:02}", sd.id)
+    // The reference is only formatted when there is something to report.
+    let r = || {
+        if c > 0 {
+            format!("{}{e:02}-{c}", sd.id)
+        } else {
+            format!("{}{e:02}", sd.id)
+        }
     };
     if let Some((code, why)) = check_value(ty, min, max, v) {
+        let r = r();
         let fix = match code {
             "4" | "5" => format!("Give {r} between {min} and {max} characters."),
             "8" => format!("Write {r} as a valid date CCYYMMDD."),
@@ -897,6 +904,7 @@ fn check_simple(
         return;
     }
     if !codes.allows(v) {
+        let r = r();
         sk.push(
             Severity::Error,
             Level::Element,

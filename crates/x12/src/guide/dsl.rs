@@ -210,6 +210,8 @@ pub fn parse_guide(src: &'static str, dict: &Dictionary) -> Result<Guide, GuideE
         max: 1,
         children: Vec::new(),
         block: Vec::new(),
+        tags: Vec::new(),
+        required: Vec::new(),
     });
     let mut stack: Vec<usize> = vec![0];
     for (n, line) in lines {
@@ -231,6 +233,8 @@ pub fn parse_guide(src: &'static str, dict: &Dictionary) -> Result<Guide, GuideE
                     max,
                     children: Vec::new(),
                     block: Vec::new(),
+                    tags: Vec::new(),
+                    required: Vec::new(),
                 });
                 let parent = *stack.last().expect("root");
                 g.loops[parent].children.push(Node::Loop(idx as u16));
@@ -302,6 +306,16 @@ fn compute_blocks(g: &mut Guide) {
             };
         }
         g.loops[li].block = block;
+        let required = g.loops[li]
+            .children
+            .iter()
+            .map(|&n| match n {
+                Node::Seg(s) => g.segs[s as usize].usage == Usage::Required,
+                Node::Loop(l) => g.loops[l as usize].usage == Usage::Required,
+            })
+            .collect();
+        g.loops[li].tags = tags;
+        g.loops[li].required = required;
     }
 }
 

@@ -164,6 +164,10 @@ pub struct LoopDef {
     /// For each child, the first index of the run of children with the same segment id
     /// (children sharing one base-standard position, which may come in any order).
     pub block: Vec<u16>,
+    /// Segment tag of each child (its trigger for a loop), for a cheap first test.
+    pub tags: Vec<u32>,
+    /// Whether each child is required.
+    pub required: Vec<bool>,
 }
 
 impl LoopDef {
