@@ -141,6 +141,7 @@ impl Walker {
     }
 
     /// Required children of frame `d` in `from..to` never seen: missing.
+    #[allow(clippy::too_many_arguments)]
     fn report_missing(
         &self,
         g: &'static Guide,
@@ -430,7 +431,7 @@ impl Walker {
             self.hl(s, &ctx, sk);
         }
         rules::after_segment(&mut self.balance, g, sd, s, delims, &ctx, sk);
-        if let Some(k) = sink.as_deref_mut() {
+        if let Some(k) = sink {
             k.segment(s, Some(sd));
         }
     }
@@ -1040,15 +1041,15 @@ fn check_syntax(sd: &SegDef, syn: &Syntax, s: &Split<'_, '_>, ctx: &Ctx<'_>, sk:
             }
         }
         Syntax::Conditional(a, ps) => {
-            if has(*a) {
-                if let Some(&m) = ps.iter().find(|&&p| !has(p)) {
-                    push(
-                        "2",
-                        m,
-                        format!("{} is required because {} is present.", name(m), name(*a)),
-                        format!("Fill {} or remove {}.", name(m), name(*a)),
-                    );
-                }
+            if has(*a)
+                && let Some(&m) = ps.iter().find(|&&p| !has(p))
+            {
+                push(
+                    "2",
+                    m,
+                    format!("{} is required because {} is present.", name(m), name(*a)),
+                    format!("Fill {} or remove {}.", name(m), name(*a)),
+                );
             }
         }
         Syntax::Exclusion(ps) => {

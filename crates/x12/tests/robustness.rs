@@ -178,8 +178,8 @@ fn endless(sets: u64) -> Endless {
     let st = one.find("ST*").unwrap();
     let ge = one.find("GE*").unwrap();
     Endless {
-        head: one[..st].as_bytes().to_vec(),
-        body: one[st..ge].as_bytes().to_vec(),
+        head: one.as_bytes()[..st].to_vec(),
+        body: one.as_bytes()[st..ge].to_vec(),
         tail: format!("GE*{sets}*1~\nIEA*1*000000001~\n").into_bytes(),
         sets,
         emitted: 0,

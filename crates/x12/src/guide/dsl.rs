@@ -108,7 +108,7 @@ fn parse_elem(tok: &str) -> Option<ElemRule> {
 }
 
 fn positions(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 || s.is_empty() {
+    if !s.len().is_multiple_of(2) || s.is_empty() {
         return None;
     }
     (0..s.len())

@@ -83,7 +83,7 @@ impl Codes {
 /// CARCs are 1-3 digits or a letter followed by 1-2 digits (A1, B13, P24, W1, Y2).
 fn carc_shape(v: &[u8]) -> bool {
     match v {
-        [d @ ..] if !d.is_empty() && d.len() <= 3 && d.iter().all(u8::is_ascii_digit) => true,
+        d if !d.is_empty() && d.len() <= 3 && d.iter().all(u8::is_ascii_digit) => true,
         [l, d @ ..]
             if l.is_ascii_uppercase()
                 && !d.is_empty()

@@ -287,10 +287,10 @@ fn claim(c: &LoopNode, mut base: Claim) -> Claim {
     for hi in c.segs("HI") {
         for e in &hi.elements {
             let mut parts = e.split(':');
-            if let (Some(q), Some(code)) = (parts.next(), parts.next()) {
-                if matches!(q, "ABK" | "ABF" | "BK" | "BF") {
-                    base.diagnoses.push(code.to_string());
-                }
+            if let (Some(q), Some(code)) = (parts.next(), parts.next())
+                && matches!(q, "ABK" | "ABF" | "BK" | "BF")
+            {
+                base.diagnoses.push(code.to_string());
             }
         }
     }
