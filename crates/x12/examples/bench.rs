@@ -121,10 +121,10 @@ fn main() {
     );
 
     // Tokenizer on an in-memory 16 MB slice (no I/O), repeated.
-    let chunk = std::fs::read(&path).map(|mut v| {
-        v.truncate(16 << 20);
-        v
-    });
+    let mut chunk = Vec::with_capacity(16 << 20);
+    let chunk = File::open(&path)
+        .and_then(|f| std::io::Read::read_to_end(&mut std::io::Read::take(f, 16 << 20), &mut chunk))
+        .map(|_| chunk);
     if let Ok(chunk) = chunk {
         let d = x12::Delimiters::default();
         let t = Instant::now();
