@@ -48,9 +48,11 @@ fn open(path: &Path) -> std::io::Result<(Box<dyn Read>, Option<ProgressBar>)> {
     if len > PROGRESS_THRESHOLD && std::io::stdout().is_terminal() {
         let pb = ProgressBar::new(len);
         pb.set_style(
-            ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{msg} [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         pb.set_message(path.display().to_string());
         let r = pb.wrap_read(BufReader::with_capacity(1 << 20, f));
@@ -97,9 +99,20 @@ fn validate(files: &[PathBuf], json: bool, ack: bool) -> ExitCode {
             let _ = writeln!(out, "{v}");
         } else {
             if accepted {
-                let _ = writeln!(out, "{}: OK ({} transaction sets, {} segments)", path.display(), report.sets, report.segments);
+                let _ = writeln!(
+                    out,
+                    "{}: OK ({} transaction sets, {} segments)",
+                    path.display(),
+                    report.sets,
+                    report.segments
+                );
             } else {
-                let _ = writeln!(out, "{}: REJECTED ({} errors)", path.display(), report.errors);
+                let _ = writeln!(
+                    out,
+                    "{}: REJECTED ({} errors)",
+                    path.display(),
+                    report.errors
+                );
             }
             for i in report.issues() {
                 let _ = writeln!(out, "  {i}");
@@ -109,12 +122,18 @@ fn validate(files: &[PathBuf], json: bool, ack: bool) -> ExitCode {
             }
         }
         if ack {
-            let opts = x12::ack::AckOptions { control: (n + 1) as u32, ..Default::default() };
+            let opts = x12::ack::AckOptions {
+                control: (n + 1) as u32,
+                ..Default::default()
+            };
             let text = x12::ack::acknowledgement(&report, &opts);
             let mut target = path.clone().into_os_string();
             target.push(".999");
             if let Err(e) = std::fs::write(&target, text) {
-                eprintln!("{}: cannot write acknowledgement: {e}", PathBuf::from(&target).display());
+                eprintln!(
+                    "{}: cannot write acknowledgement: {e}",
+                    PathBuf::from(&target).display()
+                );
                 io_error = true;
             }
         }
@@ -154,7 +173,11 @@ fn parse(path: &Path) -> ExitCode {
     match serde_json::to_writer_pretty(std::io::stdout().lock(), &v) {
         Ok(()) => {
             println!();
-            if report.accepted() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            if report.accepted() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
         }
         Err(e) => {
             eprintln!("cannot write JSON: {e}");

@@ -1,12 +1,12 @@
 //! Subcommands of the `portal` binary. Each module parses its own arguments and runs.
 
 pub mod audit;
+#[path = "../config.rs"]
+pub mod config;
 mod db;
 pub mod edi;
 pub mod seed;
 pub mod serve;
-#[path = "../config.rs"]
-pub mod config;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
