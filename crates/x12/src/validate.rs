@@ -791,43 +791,17 @@ impl<'s> Validator<'s> {
             offset,
             loop_id: "",
         };
-        let count = s.get(1);
-        if std::str::from_utf8(count)
-            .ok()
-            .and_then(|c| c.parse::<u32>().ok())
-            != Some(pos)
-        {
-            let msg = format!(
-                "SE01 says the transaction set has {} segments, but it has {pos} (counting ST and SE).",
-                show(count)
-            );
-            self.sinker().push(
-                Severity::Error,
-                Level::Transaction,
-                "4",
-                &ctx,
-                Some(ep(1)),
-                Some(count),
-                msg,
-                format!("Set SE01 to {pos}."),
-            );
-        }
-        if s.get(2) != st_control.as_bytes() {
-            let msg = format!(
-                "SE02 '{}' does not match the ST02 control number '{st_control}'.",
-                show(s.get(2))
-            );
-            self.sinker().push(
-                Severity::Error,
-                Level::Transaction,
-                "3",
-                &ctx,
-                Some(ep(2)),
-                Some(s.get(2)),
-                msg,
-                "Use the same control number in ST02 and SE02.".into(),
-            );
-        }
+        let trailer = Trailer {
+            name: "SE",
+            level: Level::Transaction,
+            count_code: "4",
+            control_code: "3",
+            counted: ("transaction set", "segments", " (counting ST and SE)"),
+            expected: pos,
+            opener: "ST02 control number",
+            control: &st_control,
+        };
+        self.check_trailer(s, &ctx, &trailer);
         self.end_set();
         self.env = Env::Group;
     }
@@ -918,6 +892,60 @@ impl<'s> Validator<'s> {
         }
     }
 
+    /// SE and GE close their envelope alike: element 1 counts what they close, element 2 repeats
+    /// the opening control number.
+    fn check_trailer(&mut self, s: &Split<'_, '_>, ctx: &Ctx<'_>, t: &Trailer<'_>) {
+        let (whole, unit, note) = t.counted;
+        let count = s.get(1);
+        if std::str::from_utf8(count)
+            .ok()
+            .and_then(|c| c.parse::<u32>().ok())
+            != Some(t.expected)
+        {
+            let msg = format!(
+                "{}01 says the {whole} has {} {unit}, but it has {}{note}.",
+                t.name,
+                show(count),
+                t.expected
+            );
+            let fix = format!("Set {}01 to {}.", t.name, t.expected);
+            self.sinker().push(
+                Severity::Error,
+                t.level,
+                t.count_code,
+                ctx,
+                Some(ep(1)),
+                Some(count),
+                msg,
+                fix,
+            );
+        }
+        if s.get(2) != t.control.as_bytes() {
+            let msg = format!(
+                "{}02 '{}' does not match the {} '{}'.",
+                t.name,
+                show(s.get(2)),
+                t.opener,
+                t.control
+            );
+            let opener_element = t.opener.split(' ').next().unwrap_or_default();
+            let fix = format!(
+                "Use the same control number in {opener_element} and {}02.",
+                t.name
+            );
+            self.sinker().push(
+                Severity::Error,
+                t.level,
+                t.control_code,
+                ctx,
+                Some(ep(2)),
+                Some(s.get(2)),
+                msg,
+                fix,
+            );
+        }
+    }
+
     fn ge(&mut self, s: &Split<'_, '_>, offset: u64) {
         match self.env {
             Env::Set => self.close_set_missing(offset),
@@ -944,42 +972,17 @@ impl<'s> Validator<'s> {
             offset,
             loop_id: "",
         };
-        if std::str::from_utf8(s.get(1))
-            .ok()
-            .and_then(|c| c.parse::<u32>().ok())
-            != Some(received)
-        {
-            let msg = format!(
-                "GE01 says the group has {} transaction sets, but it has {received}.",
-                show(s.get(1))
-            );
-            self.sinker().push(
-                Severity::Error,
-                Level::Group,
-                "5",
-                &ctx,
-                Some(ep(1)),
-                Some(s.get(1)),
-                msg,
-                format!("Set GE01 to {received}."),
-            );
-        }
-        if s.get(2) != control.as_bytes() {
-            let msg = format!(
-                "GE02 '{}' does not match the GS06 group control number '{control}'.",
-                show(s.get(2))
-            );
-            self.sinker().push(
-                Severity::Error,
-                Level::Group,
-                "4",
-                &ctx,
-                Some(ep(2)),
-                Some(s.get(2)),
-                msg,
-                "Use the same control number in GS06 and GE02.".into(),
-            );
-        }
+        let trailer = Trailer {
+            name: "GE",
+            level: Level::Group,
+            count_code: "5",
+            control_code: "4",
+            counted: ("group", "transaction sets", ""),
+            expected: received,
+            opener: "GS06 group control number",
+            control: &control,
+        };
+        self.check_trailer(s, &ctx, &trailer);
         self.env = Env::Interchange;
     }
 
@@ -1064,6 +1067,20 @@ fn reborrow<'a>(s: &'a mut Option<&mut dyn Sink>) -> Option<&'a mut dyn Sink> {
         Some(s) => Some(&mut **s),
         None => None,
     }
+}
+
+/// What a trailer segment (SE, GE) must agree with.
+struct Trailer<'a> {
+    name: &'static str,
+    level: Level,
+    /// IK5/AK9 codes for a wrong count and a wrong control number.
+    count_code: &'static str,
+    control_code: &'static str,
+    /// What is counted, its unit, and a note on how: for the message.
+    counted: (&'static str, &'static str, &'static str),
+    expected: u32,
+    opener: &'static str,
+    control: &'a str,
 }
 
 pub(crate) fn ep(element: u8) -> ElementPos {
