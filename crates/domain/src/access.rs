@@ -97,21 +97,6 @@ impl Scope {
     }
 }
 
-/// Eligibility may be looked up for any member, but only with a second identifier: the birth
-/// date with either the member ID or the member's name. Nothing is browsable.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum EligibilityKey {
-    IdAndBirth {
-        member_id: crate::ids::MemberId,
-        birth_date: chrono::NaiveDate,
-    },
-    NameAndBirth {
-        last_name: String,
-        first_name: String,
-        birth_date: chrono::NaiveDate,
-    },
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

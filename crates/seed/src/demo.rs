@@ -102,9 +102,7 @@ pub async fn demo_with_password(
 
 /// (name, TIN digits) of the first medical group.
 async fn first_group(store: &dyn Store) -> Result<(String, String), StorageError> {
-    // Organisation NPIs are generated from base 200000000 upward; the first is a group.
-    let npi = domain::Npi::from_base(200_000_007).expect("valid base");
-    match store.provider(&npi).await? {
+    match store.provider(&crate::plan::org_npi(1)).await? {
         Some(p) if p.kind == ProviderKind::Group => Ok((p.name, p.tin.digits().to_string())),
         _ => Err(StorageError::Corrupt(
             "the demo office's medical group was not generated".into(),

@@ -186,6 +186,11 @@ fn participation(rng: &mut Rng, nets: &[HealthNetwork]) -> Vec<String> {
     v
 }
 
+/// NPI of the `seq`-th organisation (groups come first, so `org_npi(1)` is the first medical group).
+pub fn org_npi(seq: u32) -> Npi {
+    Npi::from_base(200_000_000 + seq * 7).expect("organisation NPI base in range")
+}
+
 fn org(
     rng: &mut Rng,
     kind: ProviderKind,
@@ -195,7 +200,7 @@ fn org(
     nets: &[HealthNetwork],
 ) -> Provider {
     Provider {
-        npi: Npi::from_base(200_000_000 + seq * 7).expect("organisation NPI base in range"),
+        npi: org_npi(seq),
         tin: Tin::parse(&format!("33{:07}", seq)).expect("generated TIN"),
         kind,
         name,
