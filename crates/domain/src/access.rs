@@ -45,10 +45,19 @@ pub enum Permission {
     ReviewNetworkDisputes,
     ManageAuthRules,
     ViewAuditLog,
+    /// Ask the plan for the claims-inquiry entitlement (office staff without it).
+    RequestEntitlements,
+    /// Ask the plan to act for one more TIN (billing-service users).
+    RequestTins,
+    /// Read the messages the portal sent (registration decisions, activation links).
+    ViewOutbox,
+    /// Find accounts, reset MFA, unlock, deactivate (plan administrators).
+    ManageAccounts,
 }
 
 impl Principal {
-    fn is_office(&self) -> bool {
+    /// Office staff: the people the portal's office pages are for.
+    pub fn is_office(&self) -> bool {
         matches!(
             self.role,
             Role::OfficeUser | Role::ClaimsUser | Role::OfficeAdmin
@@ -69,7 +78,10 @@ impl Principal {
             ReviewAuthorizations | ManageAuthRules => self.role == Role::UmReviewer,
             ReviewDisputes => self.role == Role::GarsAnalyst,
             ReviewNetworkDisputes => self.role == Role::NetworkStaff && self.network.is_some(),
-            ViewAuditLog => self.role == Role::PlanAdmin,
+            ViewAuditLog | ManageAccounts => self.role == Role::PlanAdmin,
+            RequestEntitlements => self.is_office() && !self.entitlements.claims,
+            RequestTins => self.org_kind == OrgKind::BillingService,
+            ViewOutbox => matches!(self.role, Role::ProviderRelations | Role::PlanAdmin),
         }
     }
 

@@ -36,3 +36,14 @@ coded_enum!(
         Plan = ("plan", "Health plan"),
     }
 );
+
+coded_enum!(
+    /// Where an account stands. Only `Active` accounts may sign in.
+    UserStatus {
+        /// Approved by the plan; the person has not yet set a password from the activation link.
+        Invited = ("invited", "Invited"),
+        Active = ("active", "Active"),
+        /// Ended by an office administrator or the plan; every session of the user ended with it.
+        Deactivated = ("deactivated", "Deactivated"),
+    }
+);

@@ -60,7 +60,7 @@ pub fn chain_hash(prev_hash: &str, seq: i64, at: DateTime<Utc>, e: &AuditEvent) 
     hex(&h.finalize())
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod dispute;
 pub mod ids;
 pub mod member;
+pub mod mfa;
 pub mod money;
 pub mod password;
 pub mod plan;

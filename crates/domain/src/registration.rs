@@ -16,11 +16,33 @@ coded_enum!(
     }
 );
 
+impl OfficeRole {
+    /// The portal role a verified person of this office role gets: the office manager becomes
+    /// the office's administrator, everyone else an office user (claims come separately).
+    pub fn portal_role(self) -> crate::account::Role {
+        match self {
+            OfficeRole::OfficeManager => crate::account::Role::OfficeAdmin,
+            _ => crate::account::Role::OfficeUser,
+        }
+    }
+}
+
 coded_enum!(
     /// What the registration asks for: portal access, or the separate claims-inquiry entitlement.
     RequestKind {
         Access = ("access", "Portal access"),
         Claims = ("claims", "Claims inquiry"),
+        /// A billing-service user asks to act for one more TIN; each TIN is granted separately.
+        Tin = ("tin", "Act for a TIN"),
+    }
+);
+
+coded_enum!(
+    /// A request in the plan's verification queue.
+    RegistrationStatus {
+        Pending = ("pending", "Pending verification"),
+        Approved = ("approved", "Approved"),
+        Denied = ("denied", "Denied"),
     }
 );
 

@@ -14,6 +14,31 @@ pub const MAX_FAILURES: u32 = 5;
 pub const FAILURE_WINDOW: Duration = Duration::minutes(15);
 pub const LOCKOUT: Duration = Duration::minutes(15);
 
+crate::coded_enum!(
+    /// How far a session has come through sign-in. Only `Full` sessions reach the portal's pages.
+    SessionStage {
+        /// Password accepted; the one-time code (or a recovery code) is still to come.
+        NeedsCode = ("needs_code", "Awaiting one-time code"),
+        /// Password accepted on an account without MFA: it must enrol before anything else.
+        NeedsEnrolment = ("needs_enrolment", "Awaiting MFA enrolment"),
+        Full = ("full", "Signed in"),
+    }
+);
+
+/// A new session, CSRF or activation token: 256 bits from the OS-seeded CSPRNG, hex.
+pub fn new_token() -> String {
+    use rand::Rng as _;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill(&mut bytes);
+    crate::audit::hex(&bytes)
+}
+
+/// What the database keeps of a token (a stolen database then opens no session).
+pub fn token_hash(token: &str) -> String {
+    use sha2::Digest as _;
+    crate::audit::hex(&sha2::Sha256::digest(token.as_bytes()))
+}
+
 /// Whether a session is still good at `now`.
 pub fn session_alive(created: DateTime<Utc>, last_seen: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     now - last_seen < IDLE_TIMEOUT && now - created < ABSOLUTE_LIFETIME

@@ -27,7 +27,7 @@ fn hashed(stem: &str, ext: &str, content_type: &'static str, body: &'static [u8]
     }
 }
 
-static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {
+static ASSETS: LazyLock<[Asset; 3]> = LazyLock::new(|| {
     [
         hashed(
             "portal",
@@ -41,6 +41,12 @@ static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {
             "image/svg+xml",
             include_bytes!("../assets/favicon.svg"),
         ),
+        hashed(
+            "portal",
+            "js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../assets/portal.js"),
+        ),
     ]
 });
 
@@ -52,6 +58,11 @@ pub fn stylesheet_url() -> String {
 /// URL of the favicon, for the layout.
 pub fn favicon_url() -> String {
     format!("/assets/{}", ASSETS[1].name)
+}
+
+/// URL of the page script (idle-logoff warning), for the layout.
+pub fn script_url() -> String {
+    format!("/assets/{}", ASSETS[2].name)
 }
 
 pub async fn asset(Path(file): Path<String>) -> Response {

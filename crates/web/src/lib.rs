@@ -1,18 +1,23 @@
 //! The portal's HTTP layer: HTML pages (askama templates in `templates/`), `/healthz`, static
-//! assets compiled into the binary, and the middleware every response passes through (security
+//! assets compiled into the binary, sign-in with MFA and server-side sessions, the access guard
+//! every route passes through, and the middleware every response passes through (security
 //! headers, request ids, tracing by route pattern, timeouts, body limits).
 //!
 //! Entry points: [`router`] builds the app for tests and embedding; [`serve`] runs it on a
-//! listener until Ctrl-C or SIGTERM. See `README.md` in this crate for how pages are organised.
+//! listener until Ctrl-C or SIGTERM. [`routes::table`] lists every route with its access policy.
+//! See `README.md` in this crate for how pages are organised.
 
 mod assets;
+mod audit;
+pub mod auth;
 mod headers;
 mod health;
 mod pages;
+pub mod routes;
 mod trace;
 
 use axum::Router;
-use axum::routing::get;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -25,6 +30,8 @@ pub struct AppState {
     pub behind_tls: bool,
     /// Shown in the footer.
     pub version: &'static str,
+    /// Per-address limits on sign-in and registration attempts.
+    pub limits: Arc<auth::ratelimit::Limits>,
 }
 
 impl AppState {
@@ -33,22 +40,26 @@ impl AppState {
             store,
             behind_tls,
             version: env!("CARGO_PKG_VERSION"),
+            limits: Arc::new(auth::ratelimit::Limits::default()),
         }
     }
 }
 
 /// Requests may not take longer than this (a slow client or a stuck query gets a 408).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-/// Largest request body accepted (forms; EDI endpoints will set their own).
-const BODY_LIMIT: usize = 1024 * 1024;
+/// Largest request body accepted: an affiliation letter (see `pages::verify`) plus the form.
+pub(crate) const BODY_LIMIT: usize = 6 * 1024 * 1024;
 
 /// The whole application: routes, fallback 404 page and middleware.
 pub fn router(state: AppState) -> Router {
-    let routes = Router::new()
-        .route("/", get(pages::home))
-        .route("/healthz", get(health::healthz))
-        .route("/assets/{file}", get(assets::asset))
-        .fallback(pages::not_found);
+    let mut routes = Router::new();
+    for r in routes::table() {
+        // Each route gets the guard with its own policy: no route without one.
+        let guard =
+            axum::middleware::from_fn_with_state((state.clone(), r.policy, r.rate), auth::guard);
+        routes = routes.route(r.path, r.handler.layer(guard));
+    }
+    let routes = routes.fallback(pages::errors::not_found);
     // Innermost first: timeouts and body limits, then logging (so a 408 or 413 is logged), then
     // the security headers outermost, so every response carries them, errors included.
     let routes = routes
@@ -64,9 +75,30 @@ pub fn router(state: AppState) -> Router {
 /// Serves `router(state)` on `listener` until Ctrl-C or SIGTERM, then lets requests in flight
 /// finish.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    let purge = tokio::spawn(purge_sessions(state.store.clone()));
+    let served = axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await;
+    purge.abort();
+    served
+}
+
+/// Deletes expired sessions every few minutes (they are refused on use anyway; this keeps the
+/// table small).
+async fn purge_sessions(store: Arc<dyn storage::Store>) {
+    let mut every = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        every.tick().await;
+        let now = chrono::Utc::now();
+        let idle = now - domain::session::IDLE_TIMEOUT;
+        let old = now - domain::session::ABSOLUTE_LIFETIME;
+        if let Err(e) = store.purge_sessions(idle, old).await {
+            tracing::warn!(error = %e, "could not purge expired sessions");
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -1,0 +1,277 @@
+//! Who is asking, and may they: the guard every route passes through.
+//!
+//! [`guard`] runs per route with that route's [`Policy`]: it reads the session cookie, ends a
+//! session that is idle or too old, checks CSRF on state-changing requests, applies the
+//! per-address rate limit, and then the policy. Handlers read the outcome with the [`Signed`]
+//! extractor (a fully signed-in user), [`Pending`] (part-way through sign-in) or [`Visitor`]
+//! (anyone).
+
+pub mod client;
+pub mod csrf;
+pub mod ratelimit;
+pub mod session;
+
+use crate::AppState;
+use crate::audit;
+use crate::pages::errors;
+use crate::routes::{Policy, RateClass};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::access::{Entitlements, Principal};
+use domain::account::UserStatus;
+use domain::session::SessionStage;
+use storage::{Identity, SessionRecord};
+
+/// A fully signed-in user, as the guard found them.
+#[derive(Clone)]
+pub struct Signed {
+    pub principal: Principal,
+    pub identity: Identity,
+    pub session: SessionRecord,
+    /// Client address, for the audit trail.
+    pub source: String,
+}
+
+impl Signed {
+    pub fn username(&self) -> &str {
+        &self.identity.user.username
+    }
+    pub fn user_id(&self) -> i64 {
+        self.identity.user.id
+    }
+}
+
+/// A session part-way through sign-in (password accepted, MFA to come).
+#[derive(Clone)]
+pub struct Pending {
+    pub identity: Identity,
+    pub session: SessionRecord,
+    pub source: String,
+}
+
+/// Whoever is asking: a signed-in user, a pending sign-in, or nobody.
+#[derive(Clone)]
+pub struct Visitor {
+    pub signed: Option<Signed>,
+    pub pending: Option<Pending>,
+    /// The request carried a session that had just expired (idle or absolute limit).
+    pub expired: bool,
+    pub source: String,
+}
+
+/// The principal the domain policy reasons about, from what storage knows of the user.
+pub fn principal(identity: &Identity) -> Principal {
+    let mut tins: Vec<domain::Tin> = identity.org.tin.into_iter().collect();
+    for t in &identity.granted_tins {
+        if !tins.contains(t) {
+            tins.push(*t);
+        }
+    }
+    Principal {
+        user_id: identity.user.id,
+        role: identity.user.role,
+        org_id: identity.org.id,
+        org_kind: identity.org.kind,
+        tins,
+        network: identity.org.network.clone(),
+        entitlements: Entitlements {
+            claims: identity.user.claims,
+        },
+    }
+}
+
+/// The guard. `policy` and `rate` come from the route table.
+pub async fn guard(
+    State((state, policy, rate)): State<(AppState, Policy, Option<RateClass>)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let source = client::address(&req, state.behind_tls);
+    let is_unsafe = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+
+    if is_unsafe {
+        if let Some(rate) = rate {
+            if let Err(wait) = state.limits.check(rate, &source) {
+                return errors::too_many(&state, wait);
+            }
+        }
+        if let Err(why) = csrf::check_origin(req.headers(), state.behind_tls) {
+            tracing::warn!(reason = why, "cross-site request refused");
+            return errors::csrf_refused(&state);
+        }
+    }
+
+    let found = match session::load(&state, req.headers(), &source).await {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!(error = %e, "session lookup failed");
+            return errors::unavailable(&state);
+        }
+    };
+
+    // A request carrying a session must prove it came from our own page (synchronizer token).
+    let mut req = req;
+    if is_unsafe {
+        if let Some(expected) = found.csrf_token() {
+            let (checked, ok) = csrf::check_token(req, expected).await;
+            req = checked;
+            if !ok {
+                tracing::warn!("request without a valid CSRF token refused");
+                return errors::csrf_refused(&state);
+            }
+        }
+    }
+
+    let visitor = Visitor {
+        signed: found.signed,
+        pending: found.pending,
+        expired: found.expired,
+        source,
+    };
+    let asked = Asked {
+        method: req.method().clone(),
+        uri: req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into()),
+        route: req
+            .extensions()
+            .get::<axum::extract::MatchedPath>()
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_default(),
+    };
+    if let Some(denied) = decide(&state, policy, &visitor, &asked).await {
+        return denied;
+    }
+    req.extensions_mut().insert(visitor);
+    next.run(req).await
+}
+
+/// What the request asked for, as the policy decision needs it.
+struct Asked {
+    method: Method,
+    /// Path and query, to come back to after sign-in.
+    uri: String,
+    /// The route pattern (never the raw path: it may carry a member id).
+    route: String,
+}
+
+/// `None` when the policy lets the visitor through; otherwise the response to give instead.
+async fn decide(
+    state: &AppState,
+    policy: Policy,
+    visitor: &Visitor,
+    req: &Asked,
+) -> Option<Response> {
+    match policy {
+        Policy::Public => None,
+        Policy::Stage(stage) => match &visitor.pending {
+            Some(p) if p.session.stage == stage => None,
+            _ => Some(to_login(visitor, req)),
+        },
+        Policy::SignedIn => match &visitor.signed {
+            Some(_) => None,
+            None => Some(to_login(visitor, req)),
+        },
+        Policy::May(permission) => match &visitor.signed {
+            None => Some(to_login(visitor, req)),
+            Some(s) if s.principal.may(permission) => None,
+            Some(s) => {
+                audit::security(
+                    state,
+                    Some(s),
+                    "access.denied",
+                    "route",
+                    &req.route,
+                    "denied",
+                )
+                .await;
+                Some(errors::forbidden(state, Some(s), permission))
+            }
+        },
+    }
+}
+
+/// Not signed in: pages send the browser to the sign-in form (saying why when the session just
+/// expired); anything else gets a bare 401.
+fn to_login(visitor: &Visitor, req: &Asked) -> Response {
+    if req.method != Method::GET {
+        return (StatusCode::UNAUTHORIZED, "sign in first").into_response();
+    }
+    let next = req.uri.as_str();
+    let mut target = String::from("/login?");
+    if visitor.expired {
+        target.push_str("expired=1&");
+    }
+    target.push_str("next=");
+    target.extend(form_urlencoded::byte_serialize(next.as_bytes()));
+    Redirect::to(&target).into_response()
+}
+
+/// Only local paths may be redirect targets after sign-in (no open redirect).
+pub fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        _ => "/",
+    }
+}
+
+/// Whether a stored user may hold a session at all.
+pub fn may_sign_in(identity: &Identity) -> bool {
+    identity.user.status == UserStatus::Active
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Visitor {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Visitor>()
+            .cloned()
+            .ok_or_else(unguarded)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Signed {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, s: &S) -> Result<Self, Self::Rejection> {
+        Visitor::from_request_parts(parts, s)
+            .await?
+            .signed
+            .ok_or_else(|| (StatusCode::UNAUTHORIZED, "sign in first").into_response())
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Pending {
+    type Rejection = Response;
+    async fn from_request_parts(parts: &mut Parts, s: &S) -> Result<Self, Self::Rejection> {
+        Visitor::from_request_parts(parts, s)
+            .await?
+            .pending
+            .ok_or_else(|| Redirect::to("/login").into_response())
+    }
+}
+
+/// A handler asked for the visitor on a route the guard did not wrap: a programming error,
+/// refused rather than served without a policy.
+fn unguarded() -> Response {
+    tracing::error!("handler reached without the access guard");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "route without access policy",
+    )
+        .into_response()
+}
+
+/// The stage a session starts in once the password is accepted.
+pub fn stage_after_password(identity: &Identity) -> SessionStage {
+    if identity.user.totp_secret.is_some() {
+        SessionStage::NeedsCode
+    } else {
+        SessionStage::NeedsEnrolment
+    }
+}

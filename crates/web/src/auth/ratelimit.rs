@@ -1,0 +1,58 @@
+//! Per-address rate limits on sign-in and registration (GCRA from the `governor` crate), on top
+//! of the per-account lockout kept in the database. These counters live in memory: each portal
+//! instance limits on its own, which bounds a spray per instance; the lockout is what holds
+//! across instances.
+
+use crate::routes::RateClass;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+pub struct Limits {
+    sign_in: DefaultKeyedRateLimiter<String>,
+    register: DefaultKeyedRateLimiter<String>,
+}
+
+fn quota(burst: u32, every: Duration) -> Quota {
+    Quota::with_period(every)
+        .expect("non-zero period")
+        .allow_burst(NonZeroU32::new(burst).expect("non-zero burst"))
+}
+
+impl Default for Limits {
+    /// Sign-in: 20 attempts at once, then one every 3 seconds (a busy front desk behind one
+    /// address signs in many people each morning). Registration: 5, then one a minute.
+    fn default() -> Self {
+        Limits::new(20, Duration::from_secs(3), 5, Duration::from_secs(60))
+    }
+}
+
+impl Limits {
+    pub fn new(
+        sign_in_burst: u32,
+        sign_in_every: Duration,
+        register_burst: u32,
+        register_every: Duration,
+    ) -> Self {
+        Limits {
+            sign_in: RateLimiter::keyed(quota(sign_in_burst, sign_in_every)),
+            register: RateLimiter::keyed(quota(register_burst, register_every)),
+        }
+    }
+
+    /// `Err(wait)` when `address` must wait before trying again.
+    pub fn check(&self, class: RateClass, address: &str) -> Result<(), Duration> {
+        let limiter = match class {
+            RateClass::SignIn => &self.sign_in,
+            RateClass::Register => &self.register,
+        };
+        // Forget addresses whose allowance has refilled, so the table stays small.
+        if limiter.len() > 10_000 {
+            limiter.retain_recent();
+        }
+        limiter
+            .check_key(&address.to_string())
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+}

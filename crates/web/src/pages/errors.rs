@@ -1,0 +1,108 @@
+//! Error pages, in the layout, saying what happened and what to do.
+
+use crate::AppState;
+use crate::auth::{Signed, Visitor};
+use crate::pages::{Chrome, render};
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use domain::access::Permission;
+use std::time::Duration;
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub chrome: Chrome,
+    pub status: u16,
+    pub heading: String,
+    pub message: String,
+}
+
+fn page(chrome: Chrome, status: StatusCode, heading: &str, message: String) -> Response {
+    render(
+        status,
+        &ErrorPage {
+            chrome,
+            status: status.as_u16(),
+            heading: heading.into(),
+            message,
+        },
+    )
+}
+
+/// The fallback for unknown paths (outside the guard: no session is read).
+pub async fn not_found(State(state): State<AppState>) -> Response {
+    page(
+        Chrome::new(&state, "Page not found", ""),
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is no page at this address. It may have moved, or the link may be mistyped.".into(),
+    )
+}
+
+/// A record that does not exist or that this user may not see: the same answer for both, so
+/// the page does not reveal which.
+pub fn no_such_record(state: &AppState, visitor: &Visitor, what: &str) -> Response {
+    page(
+        Chrome::visitor(state, visitor, "Not found", ""),
+        StatusCode::NOT_FOUND,
+        "Not found",
+        format!("There is no {what} with that number among your office's records."),
+    )
+}
+
+pub fn forbidden(state: &AppState, signed: Option<&Signed>, needs: Permission) -> Response {
+    let chrome = match signed {
+        Some(s) => Chrome::signed(state, s, "Not allowed", ""),
+        None => Chrome::new(state, "Not allowed", ""),
+    };
+    let message = match needs {
+        Permission::ViewClaims | Permission::ViewRemittance => {
+            "Claims inquiry is a separate access the plan grants on request. Ask for it from My account; your office administrator or the plan will review it.".to_string()
+        }
+        _ => "Your account does not have access to this page. If you need it, ask your office administrator or the plan's Provider Relations.".to_string(),
+    };
+    page(chrome, StatusCode::FORBIDDEN, "Not allowed", message)
+}
+
+pub fn csrf_refused(state: &AppState) -> Response {
+    page(
+        Chrome::new(state, "Request refused", ""),
+        StatusCode::FORBIDDEN,
+        "Request refused",
+        "This form did not come from this portal's own page, or it expired. Go back, reload the page and try again.".into(),
+    )
+}
+
+pub fn too_many(state: &AppState, wait: Duration) -> Response {
+    let secs = wait.as_secs().max(1);
+    let mut res = page(
+        Chrome::new(state, "Too many attempts", ""),
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many attempts",
+        format!("Too many attempts from your network address. Wait {secs} seconds and try again."),
+    );
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
+}
+
+pub fn unavailable(state: &AppState) -> Response {
+    page(
+        Chrome::new(state, "Temporarily unavailable", ""),
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Temporarily unavailable",
+        "The portal cannot reach its database right now. Nothing was changed; try again in a minute.".into(),
+    )
+}
+
+pub fn bad_request(state: &AppState, visitor: &Visitor, message: &str) -> Response {
+    page(
+        Chrome::visitor(state, visitor, "Cannot do that", ""),
+        StatusCode::BAD_REQUEST,
+        "Cannot do that",
+        message.into(),
+    )
+}

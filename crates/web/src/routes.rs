@@ -1,0 +1,300 @@
+//! Every route of the application with the access policy it needs: the one place to read who may
+//! do what. The router is built only from [`table`], each handler wrapped in
+//! [`crate::auth::guard`] with its policy, so a route cannot exist without one; the
+//! authorization matrix test (`tests/matrix.rs`) walks [`policies`] against every role.
+
+use crate::AppState;
+use crate::pages::{
+    account, audit_log, claims, home, login, mfa, office, outbox, register, users, verify,
+};
+use axum::http::Method;
+use axum::routing::{MethodRouter, get, post};
+use domain::access::Permission;
+use domain::session::SessionStage;
+
+/// Who may reach a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// Anyone, signed in or not (the page may differ when signed in).
+    Public,
+    /// A session part-way through sign-in: password accepted, this step still to do.
+    Stage(SessionStage),
+    /// Any fully signed-in user (their own account, sign-out).
+    SignedIn,
+    /// A fully signed-in user the domain policy grants this permission.
+    May(Permission),
+}
+
+/// Requests limited per client address (on top of the per-account lockout).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateClass {
+    /// Password, one-time code and activation attempts.
+    SignIn,
+    /// Public registration requests.
+    Register,
+}
+
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub policy: Policy,
+    pub rate: Option<RateClass>,
+    pub handler: MethodRouter<AppState>,
+}
+
+fn route(
+    method: Method,
+    path: &'static str,
+    policy: Policy,
+    handler: MethodRouter<AppState>,
+) -> Route {
+    Route {
+        method,
+        path,
+        policy,
+        rate: None,
+        handler,
+    }
+}
+
+fn limited(mut r: Route, rate: RateClass) -> Route {
+    r.rate = Some(rate);
+    r
+}
+
+/// The application's routes. Add a route here, with its policy, and to the expectations of
+/// `tests/matrix.rs`.
+pub fn table() -> Vec<Route> {
+    use Method as M;
+    use Permission as P;
+    use Policy::*;
+    use RateClass::*;
+    vec![
+        route(M::GET, "/", Public, get(home::home)),
+        route(M::GET, "/healthz", Public, get(crate::health::healthz)),
+        route(M::GET, "/assets/{file}", Public, get(crate::assets::asset)),
+        // Sign-in, MFA, sign-out.
+        route(M::GET, "/login", Public, get(login::form)),
+        limited(
+            route(M::POST, "/login", Public, post(login::submit)),
+            SignIn,
+        ),
+        route(
+            M::GET,
+            "/login/code",
+            Stage(SessionStage::NeedsCode),
+            get(login::code_form),
+        ),
+        limited(
+            route(
+                M::POST,
+                "/login/code",
+                Stage(SessionStage::NeedsCode),
+                post(login::code_submit),
+            ),
+            SignIn,
+        ),
+        route(
+            M::GET,
+            "/mfa/enrol",
+            Stage(SessionStage::NeedsEnrolment),
+            get(mfa::enrol_form),
+        ),
+        limited(
+            route(
+                M::POST,
+                "/mfa/enrol",
+                Stage(SessionStage::NeedsEnrolment),
+                post(mfa::enrol_submit),
+            ),
+            SignIn,
+        ),
+        route(M::POST, "/logout", Public, post(login::logout)),
+        route(
+            M::POST,
+            "/session/keepalive",
+            SignedIn,
+            post(login::keepalive),
+        ),
+        // Registration and activation (public).
+        route(M::GET, "/register", Public, get(register::form)),
+        limited(
+            route(M::POST, "/register", Public, post(register::submit)),
+            Register,
+        ),
+        route(
+            M::GET,
+            "/activate/{token}",
+            Public,
+            get(register::activate_form),
+        ),
+        limited(
+            route(
+                M::POST,
+                "/activate/{token}",
+                Public,
+                post(register::activate_submit),
+            ),
+            SignIn,
+        ),
+        // The signed-in user's own account.
+        route(M::GET, "/account", SignedIn, get(account::page)),
+        route(
+            M::POST,
+            "/account/password",
+            SignedIn,
+            post(account::change_password),
+        ),
+        route(
+            M::POST,
+            "/account/recovery-codes",
+            SignedIn,
+            post(account::new_recovery_codes),
+        ),
+        route(
+            M::POST,
+            "/account/sessions/end-others",
+            SignedIn,
+            post(account::end_other_sessions),
+        ),
+        route(
+            M::GET,
+            "/account/claims-access",
+            May(P::RequestEntitlements),
+            get(account::claims_form),
+        ),
+        route(
+            M::POST,
+            "/account/claims-access",
+            May(P::RequestEntitlements),
+            post(account::claims_submit),
+        ),
+        route(
+            M::GET,
+            "/account/tins",
+            May(P::RequestTins),
+            get(account::tin_form),
+        ),
+        route(
+            M::POST,
+            "/account/tins",
+            May(P::RequestTins),
+            post(account::tin_submit),
+        ),
+        // Claims (the separate entitlement).
+        route(M::GET, "/claims", May(P::ViewClaims), get(claims::list)),
+        route(
+            M::GET,
+            "/claims/{number}",
+            May(P::ViewClaims),
+            get(claims::detail),
+        ),
+        // Office administrators: their own office's users.
+        route(
+            M::GET,
+            "/office/users",
+            May(P::ManageOfficeUsers),
+            get(office::users),
+        ),
+        route(
+            M::POST,
+            "/office/users/{id}/status",
+            May(P::ManageOfficeUsers),
+            post(office::set_status),
+        ),
+        route(
+            M::POST,
+            "/office/users/{id}/claims",
+            May(P::ManageOfficeUsers),
+            post(office::set_claims),
+        ),
+        route(
+            M::POST,
+            "/office/requests/{id}/decide",
+            May(P::ManageOfficeUsers),
+            post(office::decide),
+        ),
+        // Plan provider relations: the verification queue.
+        route(
+            M::GET,
+            "/plan/registrations",
+            May(P::ReviewRegistrations),
+            get(verify::queue),
+        ),
+        route(
+            M::GET,
+            "/plan/registrations/{id}",
+            May(P::ReviewRegistrations),
+            get(verify::detail),
+        ),
+        route(
+            M::POST,
+            "/plan/registrations/{id}/decide",
+            May(P::ReviewRegistrations),
+            post(verify::decide),
+        ),
+        route(
+            M::POST,
+            "/plan/registrations/{id}/proof",
+            May(P::ReviewRegistrations),
+            post(verify::upload_proof),
+        ),
+        route(
+            M::GET,
+            "/plan/registrations/{id}/proof/{doc}",
+            May(P::ReviewRegistrations),
+            get(verify::proof),
+        ),
+        route(
+            M::GET,
+            "/plan/outbox",
+            May(P::ViewOutbox),
+            get(outbox::page),
+        ),
+        // Plan administrators: accounts and the audit trail.
+        route(
+            M::GET,
+            "/plan/users",
+            May(P::ManageAccounts),
+            get(users::search),
+        ),
+        route(
+            M::POST,
+            "/plan/users/{id}/reset-mfa",
+            May(P::ManageAccounts),
+            post(users::reset_mfa),
+        ),
+        route(
+            M::POST,
+            "/plan/users/{id}/unlock",
+            May(P::ManageAccounts),
+            post(users::unlock),
+        ),
+        route(
+            M::POST,
+            "/plan/users/{id}/status",
+            May(P::ManageAccounts),
+            post(users::set_status),
+        ),
+        route(
+            M::GET,
+            "/plan/audit",
+            May(P::ViewAuditLog),
+            get(audit_log::search),
+        ),
+        route(
+            M::GET,
+            "/plan/audit/export",
+            May(P::ViewAuditLog),
+            get(audit_log::export),
+        ),
+    ]
+}
+
+/// `(method, path, policy, rate)` of every route, for tests and the documentation.
+pub fn policies() -> Vec<(Method, &'static str, Policy, Option<RateClass>)> {
+    table()
+        .into_iter()
+        .map(|r| (r.method, r.path, r.policy, r.rate))
+        .collect()
+}
