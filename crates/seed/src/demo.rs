@@ -2,9 +2,11 @@
 //! per role, each in the organisation that role belongs to.
 
 use crate::{Options, generate};
-use domain::account::{OrgKind, Role};
+use domain::Tin;
+use domain::account::{OrgKind, Role, UserStatus};
+use domain::plan::NetworkKind;
 use domain::provider::ProviderKind;
-use storage::{NewUser, StorageError, Store};
+use storage::{NewOrg, NewUser, StorageError, Store};
 
 /// A demo login printed on first start.
 #[derive(Debug, Clone)]
@@ -12,6 +14,15 @@ pub struct DemoAccount {
     pub role: &'static str,
     pub username: String,
     pub password: String,
+}
+
+/// What the demo plan offers someone trying the registration form: a real office of the
+/// directory whose NPI and TIN the plan knows (printed on first start).
+#[derive(Debug, Clone)]
+pub struct DemoOffice {
+    pub name: String,
+    pub npi: domain::Npi,
+    pub tin: Tin,
 }
 
 /// Members in the demo plan: enough to browse, quick to create.
@@ -36,26 +47,72 @@ pub async fn demo_with_password(
     };
     generate(store, &opts, &|_| {}).await?;
 
-    // The demo office is the first medical group of the generated directory.
-    let group = first_group(store).await?;
+    // The demo offices are the first two medical groups of the generated directory.
+    let (office_name, group_tin) = group(store, 1).await?;
+    let (office2_name, group2_tin) = group(store, 2).await?;
+    let delegated = store
+        .networks()
+        .await?
+        .into_iter()
+        .find(|n| n.kind == NetworkKind::Delegated)
+        .map(|n| n.code);
+    let org =
+        |kind, name: &str, tin: Option<Tin>, network: Option<String>, claims_allowed| NewOrg {
+            kind,
+            name: name.to_string(),
+            tin,
+            network,
+            claims_allowed,
+        };
     let plan = store
-        .create_org(OrgKind::Plan, "Orange Coast Health Plan", None)
+        .create_org(&org(
+            OrgKind::Plan,
+            "Orange Coast Health Plan",
+            None,
+            None,
+            false,
+        ))
         .await?;
+    // The plan has approved claims inquiry for the first office (its claims user has it).
     let office = store
-        .create_org(OrgKind::ProviderOffice, &group.0, Some(&group.1))
+        .create_org(&org(
+            OrgKind::ProviderOffice,
+            &office_name,
+            Some(group_tin),
+            None,
+            true,
+        ))
         .await?;
+    let office2 = store
+        .create_org(&org(
+            OrgKind::ProviderOffice,
+            &office2_name,
+            Some(group2_tin),
+            None,
+            false,
+        ))
+        .await?;
+    let billing_tin = Tin::parse("331234567").expect("valid TIN");
     let billing = store
-        .create_org(
+        .create_org(&org(
             OrgKind::BillingService,
             "Accurate Billing Services",
-            Some("331234567"),
-        )
+            Some(billing_tin),
+            None,
+            false,
+        ))
         .await?;
     let network = store
-        .create_org(OrgKind::HealthNetwork, "Harbor Health Network", None)
+        .create_org(&org(
+            OrgKind::HealthNetwork,
+            "Harbor Health Network",
+            None,
+            delegated,
+            false,
+        ))
         .await?;
 
-    let accounts: [(Role, &str, &str, i64); 9] = [
+    let accounts: [(Role, &str, &str, i64); 10] = [
         (Role::OfficeUser, "office", "Olivia Office", office),
         (Role::ClaimsUser, "claims", "Carlos Claims", office),
         (
@@ -70,6 +127,7 @@ pub async fn demo_with_password(
         (Role::GarsAnalyst, "appeals", "Gary Appeals", plan),
         (Role::NetworkStaff, "network", "Nina Network", network),
         (Role::PlanAdmin, "planadmin", "Pat Plan-Admin", plan),
+        (Role::OfficeUser, "office2", "Otto Otheroffice", office2),
     ];
     let hash = {
         let password = password.to_string();
@@ -79,8 +137,10 @@ pub async fn demo_with_password(
             .map_err(|e| StorageError::Database(e.to_string()))?
     };
     let mut out = Vec::new();
+    let mut relations = 0;
+    let mut edi = 0;
     for (role, username, name, org) in accounts {
-        store
+        let id = store
             .create_user(&NewUser {
                 username: username.into(),
                 display_name: name.into(),
@@ -88,25 +148,44 @@ pub async fn demo_with_password(
                 role,
                 org_id: org,
                 password_hash: hash.clone(),
-                status: "active".into(),
+                status: UserStatus::Active,
+                phone: "7145550100".into(),
+                claims: role == Role::ClaimsUser,
             })
             .await?;
+        match role {
+            Role::ProviderRelations => relations = id,
+            Role::EdiPartner => edi = id,
+            _ => {}
+        }
         out.push(DemoAccount {
             role: role.label(),
             username: username.into(),
             password: password.into(),
         });
     }
+    // The billing service works for the demo office: its TIN was granted by the plan.
+    store.grant_tin(edi, &group_tin, relations).await?;
     Ok(out)
 }
 
-/// (name, TIN digits) of the first medical group.
-async fn first_group(store: &dyn Store) -> Result<(String, String), StorageError> {
-    match store.provider(&crate::plan::org_npi(1)).await? {
-        Some(p) if p.kind == ProviderKind::Group => Ok((p.name, p.tin.digits().to_string())),
-        _ => Err(StorageError::Corrupt(
-            "the demo office's medical group was not generated".into(),
-        )),
+/// The demo office a visitor can register for (the first medical group).
+pub async fn demo_office(store: &dyn Store) -> Result<DemoOffice, StorageError> {
+    let (name, tin) = group(store, 1).await?;
+    Ok(DemoOffice {
+        name,
+        npi: crate::plan::org_npi(1),
+        tin,
+    })
+}
+
+/// (name, TIN) of the `seq`-th medical group.
+async fn group(store: &dyn Store, seq: u32) -> Result<(String, Tin), StorageError> {
+    match store.provider(&crate::plan::org_npi(seq)).await? {
+        Some(p) if p.kind == ProviderKind::Group => Ok((p.name, p.tin)),
+        _ => Err(StorageError::Corrupt(format!(
+            "the demo's medical group {seq} was not generated"
+        ))),
     }
 }
 

@@ -9,7 +9,7 @@ mod members;
 mod plan;
 mod rng;
 
-pub use demo::{DemoAccount, demo, demo_with_password};
+pub use demo::{DemoAccount, DemoOffice, demo, demo_office, demo_with_password};
 
 use chrono::NaiveDate;
 use storage::{StorageError, Store};

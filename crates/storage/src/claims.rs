@@ -5,11 +5,27 @@ use crate::plan::{decode, split_list};
 use crate::pool::{INSERT_CHUNK, SqlStore};
 use crate::{Result, on_pool};
 use chrono::NaiveDate;
+use domain::access::Scope;
 use domain::claim::{
     Adjustment, AdjustmentGroup, Claim, ClaimForm, ClaimLine, ClaimStatus, PaymentRef,
 };
 use domain::{Cents, ClaimNumber, MemberId, Npi};
 use sqlx::QueryBuilder;
+
+/// One row of an office's claim list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimSummary {
+    pub number: ClaimNumber,
+    pub member: MemberId,
+    pub member_name: String,
+    pub billing_npi: Npi,
+    pub received: NaiveDate,
+    /// First date of service over the lines.
+    pub service_from: NaiveDate,
+    pub status: domain::claim::ClaimStatus,
+    pub billed: Cents,
+    pub paid: Cents,
+}
 
 pub(crate) async fn insert(store: &SqlStore, claims: &[Claim]) -> Result<()> {
     on_pool!(store, p, DB => {
@@ -165,4 +181,100 @@ pub(crate) async fn get(store: &SqlStore, number: &ClaimNumber) -> Result<Option
             _ => None,
         },
     }))
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    number: String,
+    member_id: String,
+    first_name: String,
+    last_name: String,
+    billing_npi: String,
+    received: NaiveDate,
+    service_from: NaiveDate,
+    status: String,
+    billed: i64,
+    paid: i64,
+}
+
+/// The TIN digits a scope allows; empty means nothing is visible.
+fn scope_tins(scope: &Scope) -> Vec<String> {
+    match scope {
+        Scope::Tins(t) => t.iter().map(|t| t.digits().to_string()).collect(),
+        Scope::Nothing => Vec::new(),
+    }
+}
+
+/// `claims c` joined to its billing provider (and `joins`), limited to the scope's TINs: the one
+/// place the office scope becomes SQL.
+fn push_scoped<DB: sqlx::Database>(b: &mut QueryBuilder<DB>, tins: &[String], joins: &str)
+where
+    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    b.push(" FROM claims c JOIN providers pr ON pr.npi = c.billing_npi");
+    b.push(joins);
+    b.push(" WHERE pr.tin IN (");
+    let mut list = b.separated(", ");
+    for t in tins {
+        list.push_bind(t.clone());
+    }
+    b.push(")");
+}
+
+pub(crate) async fn in_scope(
+    store: &SqlStore,
+    scope: &Scope,
+    limit: i64,
+) -> Result<Vec<ClaimSummary>> {
+    let tins = scope_tins(scope);
+    if tins.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<SummaryRow> = on_pool!(store, p, DB => {
+        let mut b = QueryBuilder::<DB>::new(
+            "SELECT c.number, c.member_id, m.first_name, m.last_name, c.billing_npi, c.received, c.status, \
+             (SELECT MIN(l.service_date) FROM claim_lines l WHERE l.claim_number = c.number) AS service_from, \
+             (SELECT CAST(COALESCE(SUM(l.billed), 0) AS BIGINT) FROM claim_lines l WHERE l.claim_number = c.number) AS billed, \
+             (SELECT CAST(COALESCE(SUM(l.paid), 0) AS BIGINT) FROM claim_lines l WHERE l.claim_number = c.number) AS paid");
+        push_scoped(&mut b, &tins, " JOIN members m ON m.id = c.member_id");
+        b.push(" ORDER BY c.received DESC, c.number DESC LIMIT ").push_bind(limit.clamp(1, 10_000));
+        b.build_query_as::<SummaryRow>().fetch_all(p).await?
+    });
+    rows.into_iter()
+        .map(|r| {
+            Ok(ClaimSummary {
+                number: ClaimNumber::parse(&r.number).map_err(|e| corrupt("claims.number", e))?,
+                member: MemberId::parse(&r.member_id)
+                    .map_err(|e| corrupt("claims.member_id", e))?,
+                member_name: format!("{} {}", r.first_name, r.last_name),
+                billing_npi: npi("claims.billing_npi", &r.billing_npi)?,
+                received: r.received,
+                service_from: r.service_from,
+                status: decode("claims.status", &r.status, ClaimStatus::from_code)?,
+                billed: Cents(r.billed),
+                paid: Cents(r.paid),
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn one_in_scope(
+    store: &SqlStore,
+    number: &ClaimNumber,
+    scope: &Scope,
+) -> Result<Option<Claim>> {
+    let tins = scope_tins(scope);
+    if tins.is_empty() {
+        return Ok(None);
+    }
+    let visible: Option<String> = on_pool!(store, p, DB => {
+        let mut b = QueryBuilder::<DB>::new("SELECT c.number");
+        push_scoped(&mut b, &tins, "");
+        b.push(" AND c.number = ").push_bind(number.as_str().to_string());
+        b.build_query_scalar::<String>().fetch_optional(p).await?
+    });
+    match visible {
+        Some(_) => get(store, number).await,
+        None => Ok(None),
+    }
 }

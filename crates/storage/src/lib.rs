@@ -13,24 +13,37 @@ mod auths;
 mod claims;
 mod error;
 mod members;
+mod outbox;
 mod plan;
 mod pool;
+mod registrations;
+mod sessions;
 
-pub use accounts::{NewUser, UserRecord};
+pub use accounts::{Identity, NewOrg, NewUser, OrgRecord, TinGrant, UserRecord};
 pub use audit::AuditQuery;
+pub use claims::ClaimSummary;
 pub use error::StorageError;
 pub use members::{MemberRecord, NewMember};
+pub use outbox::{NewMessage, OutboxMessage};
 pub use pool::{SqlStore, open};
+pub use registrations::{
+    Approval, Approved, DocumentMeta, NewDocument, NewRegistration, RegistrationFilter,
+    RegistrationRecord,
+};
+pub use sessions::{NewSession, SessionRecord};
 
-use domain::account::OrgKind;
+use chrono::{DateTime, Utc};
+use domain::access::Scope;
+use domain::account::UserStatus;
 use domain::audit::{AuditEntry, AuditEvent};
 use domain::auth::AuthRequest;
 use domain::claim::Claim;
 use domain::member::{Member, MemberContact};
 use domain::plan::HealthNetwork;
 use domain::provider::Provider;
+use domain::session::{SessionStage, Throttle};
 use domain::training::Training;
-use domain::{AuthNumber, ClaimNumber, MemberId, Npi};
+use domain::{AuthNumber, ClaimNumber, MemberId, Npi, Tin};
 
 pub type Result<T, E = StorageError> = std::result::Result<T, E>;
 
@@ -56,6 +69,9 @@ pub trait Store: Send + Sync {
     fn backend(&self) -> &'static str;
     /// Cheap round trip to the database, for /healthz.
     async fn ping(&self) -> Result<()>;
+    /// Closes the pool: requests in flight finish, later ones fail (shutdown; tests of an
+    /// unreachable database).
+    async fn close(&self);
     /// True when no plan data has been loaded yet (first start).
     async fn is_empty(&self) -> Result<bool>;
     async fn counts(&self) -> Result<PlanCounts>;
@@ -68,7 +84,7 @@ pub trait Store: Send + Sync {
     async fn insert_claims(&self, claims: &[Claim]) -> Result<()>;
     async fn insert_auths(&self, auths: &[AuthRequest]) -> Result<()>;
     async fn insert_trainings(&self, trainings: &[Training]) -> Result<()>;
-    async fn create_org(&self, kind: OrgKind, name: &str, tin: Option<&str>) -> Result<i64>;
+    async fn create_org(&self, org: &NewOrg) -> Result<i64>;
     async fn create_user(&self, user: &NewUser) -> Result<i64>;
 
     async fn networks(&self) -> Result<Vec<HealthNetwork>>;
@@ -86,7 +102,127 @@ pub trait Store: Send + Sync {
     async fn claim(&self, number: &ClaimNumber) -> Result<Option<Claim>>;
     async fn auth(&self, number: &AuthNumber) -> Result<Option<AuthRequest>>;
     async fn trainings(&self) -> Result<Vec<Training>>;
+    /// Office-side claims: only those billed under a TIN the scope allows, newest first.
+    async fn claims_in_scope(&self, scope: &Scope, limit: i64) -> Result<Vec<ClaimSummary>>;
+    /// One claim, or `None` when it does not exist *or* lies outside the scope (no leak of which).
+    async fn claim_in_scope(&self, number: &ClaimNumber, scope: &Scope) -> Result<Option<Claim>>;
+
+    // ----- accounts -----
     async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>>;
+    async fn user(&self, id: i64) -> Result<Option<UserRecord>>;
+    /// The user with their organisation and granted TINs (what the access policy needs).
+    async fn identity(&self, user_id: i64) -> Result<Option<Identity>>;
+    async fn org(&self, id: i64) -> Result<Option<OrgRecord>>;
+    /// The provider office (or billing service) registered under this TIN.
+    async fn org_by_tin(&self, tin: &Tin) -> Result<Option<OrgRecord>>;
+    /// Users of one organisation, by display name.
+    async fn users_of_org(&self, org_id: i64) -> Result<Vec<UserRecord>>;
+    /// Users whose username, display name or email contains `text` (any case), for plan admins.
+    async fn search_users(&self, text: &str, limit: i64) -> Result<Vec<UserRecord>>;
+    /// Deactivating also ends every session of the user, in the same transaction.
+    async fn set_user_status(&self, user_id: i64, status: UserStatus) -> Result<()>;
+    async fn set_claims_entitlement(&self, user_id: i64, claims: bool) -> Result<()>;
+    async fn set_org_claims_allowed(&self, org_id: i64, allowed: bool) -> Result<()>;
+    async fn tin_grants(&self, user_id: i64) -> Result<Vec<TinGrant>>;
+    async fn grant_tin(&self, user_id: i64, tin: &Tin, granted_by: i64) -> Result<()>;
+    async fn revoke_tin(&self, user_id: i64, tin: &Tin) -> Result<()>;
+    /// Sets a new password hash and ends every session of the user except `keep` (the token
+    /// hash of the session that made the change, if it stays signed in).
+    async fn set_password(&self, user_id: i64, hash: &str, keep: Option<&str>) -> Result<()>;
+    /// Counts a failed sign-in at `now` atomically (safe with several portal instances) and
+    /// returns the new throttle state, using [`Throttle::after_failure`].
+    async fn record_sign_in_failure(&self, user_id: i64, now: DateTime<Utc>) -> Result<Throttle>;
+    async fn clear_sign_in_failures(&self, user_id: i64) -> Result<()>;
+    /// Enrols MFA: stores the secret and the recovery codes' hashes (replacing any old ones).
+    async fn enrol_totp(
+        &self,
+        user_id: i64,
+        secret: &str,
+        recovery_hashes: &[String],
+    ) -> Result<()>;
+    /// Resets MFA (plan admin): clears secret, last step and recovery codes and ends every
+    /// session of the user.
+    async fn reset_totp(&self, user_id: i64) -> Result<()>;
+    /// Accepts TOTP step `step` only if it is later than the last one accepted, atomically:
+    /// `false` means a replay (or a race lost to another instance using the same code).
+    async fn use_totp_step(&self, user_id: i64, step: u64) -> Result<bool>;
+    /// Marks an unused recovery code used; `false` when unknown or already used.
+    async fn use_recovery_code(&self, user_id: i64, code_hash: &str) -> Result<bool>;
+    async fn replace_recovery_codes(&self, user_id: i64, hashes: &[String]) -> Result<()>;
+    async fn unused_recovery_codes(&self, user_id: i64) -> Result<i64>;
+    /// Sets the password from an activation link: the token must be unused and unexpired at
+    /// `now`; the user becomes `Active`. `None` when the token is no good.
+    async fn activate(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>>;
+    /// Stores an activation token for an invited user (operators' `portal admin invite`).
+    async fn create_activation(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        expires: DateTime<Utc>,
+    ) -> Result<()>;
+    /// The user an unused, unexpired activation token belongs to.
+    async fn activation_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<i64>>;
+
+    // ----- sessions -----
+    async fn create_session(&self, session: &NewSession) -> Result<()>;
+    async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>>;
+    async fn touch_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<()>;
+    async fn set_session_stage(&self, token_hash: &str, stage: SessionStage) -> Result<()>;
+    async fn set_pending_totp(&self, token_hash: &str, secret: Option<&str>) -> Result<()>;
+    async fn end_session(&self, token_hash: &str) -> Result<()>;
+    /// Ends every session of the user but `keep`; returns how many ended.
+    async fn end_user_sessions(&self, user_id: i64, keep: Option<&str>) -> Result<u64>;
+    async fn user_sessions(&self, user_id: i64) -> Result<Vec<SessionRecord>>;
+    /// Deletes sessions idle since before `idle_before` or created before `created_before`.
+    async fn purge_sessions(
+        &self,
+        idle_before: DateTime<Utc>,
+        created_before: DateTime<Utc>,
+    ) -> Result<u64>;
+
+    // ----- registrations -----
+    async fn create_registration(&self, r: &NewRegistration) -> Result<i64>;
+    async fn registration(&self, id: i64) -> Result<Option<RegistrationRecord>>;
+    /// Oldest first (the queue is worked in order of arrival).
+    async fn registrations(&self, filter: &RegistrationFilter) -> Result<Vec<RegistrationRecord>>;
+    /// A pending request of this kind from this email for this TIN already exists.
+    async fn pending_registration(
+        &self,
+        email: &str,
+        kind: domain::registration::RequestKind,
+        tin: &Tin,
+    ) -> Result<Option<i64>>;
+    /// Approves a pending request and applies `approval` in one transaction with `message`.
+    /// `None` when the request is no longer pending (someone else decided it first).
+    async fn approve_registration(
+        &self,
+        id: i64,
+        by: i64,
+        approval: &Approval,
+        message: &NewMessage,
+    ) -> Result<Option<Approved>>;
+    /// Denies a pending request with a reason, queueing `message`. `false` when no longer pending.
+    async fn deny_registration(
+        &self,
+        id: i64,
+        by: i64,
+        reason: &str,
+        message: &NewMessage,
+    ) -> Result<bool>;
+    async fn add_document(&self, doc: &NewDocument) -> Result<i64>;
+    async fn documents(&self, registration_id: i64) -> Result<Vec<DocumentMeta>>;
+    async fn document(&self, id: i64) -> Result<Option<(DocumentMeta, Vec<u8>)>>;
+
+    // ----- outbox -----
+    async fn enqueue_message(&self, message: &NewMessage) -> Result<i64>;
+    /// Newest first.
+    async fn outbox(&self, limit: i64) -> Result<Vec<OutboxMessage>>;
+    async fn mark_sent(&self, id: i64, at: DateTime<Utc>) -> Result<()>;
 
     /// Appends to the hash-chained audit trail; appends are serialized so the chain stays linear.
     async fn audit(&self, event: &AuditEvent) -> Result<AuditEntry>;

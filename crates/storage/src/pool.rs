@@ -1,17 +1,19 @@
 //! The connection pool for either backend, `open`, and the `Store` implementation that
 //! dispatches to the area modules.
 
+use crate::*;
 use crate::{
     AuditQuery, MemberRecord, NewMember, NewUser, PlanCounts, Result, StorageError, Store,
     UserRecord,
 };
-use domain::account::OrgKind;
+use crate::{accounts, outbox, registrations, sessions};
 use domain::audit::{AuditEntry, AuditEvent};
 use domain::auth::AuthRequest;
 use domain::claim::Claim;
 use domain::member::{Member, MemberContact};
 use domain::plan::HealthNetwork;
 use domain::provider::Provider;
+use domain::registration::RequestKind;
 use domain::training::Training;
 use domain::{AuthNumber, ClaimNumber, MemberId, Npi};
 use sqlx::postgres::PgPoolOptions;
@@ -190,8 +192,8 @@ impl Store for SqlStore {
     async fn insert_trainings(&self, trainings: &[Training]) -> Result<()> {
         crate::plan::insert_trainings(self, trainings).await
     }
-    async fn create_org(&self, kind: OrgKind, name: &str, tin: Option<&str>) -> Result<i64> {
-        crate::accounts::create_org(self, kind, name, tin).await
+    async fn create_org(&self, org: &crate::NewOrg) -> Result<i64> {
+        crate::accounts::create_org(self, org).await
     }
     async fn create_user(&self, user: &NewUser) -> Result<i64> {
         crate::accounts::create_user(self, user).await
@@ -238,5 +240,193 @@ impl Store for SqlStore {
     }
     async fn audit_search(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
         crate::audit::search(self, query).await
+    }
+    async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+
+    async fn claims_in_scope(&self, scope: &Scope, limit: i64) -> Result<Vec<ClaimSummary>> {
+        crate::claims::in_scope(self, scope, limit).await
+    }
+    async fn claim_in_scope(&self, number: &ClaimNumber, scope: &Scope) -> Result<Option<Claim>> {
+        crate::claims::one_in_scope(self, number, scope).await
+    }
+
+    async fn user(&self, id: i64) -> Result<Option<UserRecord>> {
+        accounts::user(self, id).await
+    }
+    async fn identity(&self, user_id: i64) -> Result<Option<Identity>> {
+        accounts::identity(self, user_id).await
+    }
+    async fn org(&self, id: i64) -> Result<Option<OrgRecord>> {
+        accounts::org(self, id).await
+    }
+    async fn org_by_tin(&self, tin: &Tin) -> Result<Option<OrgRecord>> {
+        accounts::org_by_tin(self, tin).await
+    }
+    async fn users_of_org(&self, org_id: i64) -> Result<Vec<UserRecord>> {
+        accounts::users_of_org(self, org_id).await
+    }
+    async fn search_users(&self, text: &str, limit: i64) -> Result<Vec<UserRecord>> {
+        accounts::search_users(self, text, limit).await
+    }
+    async fn set_user_status(&self, user_id: i64, status: UserStatus) -> Result<()> {
+        accounts::set_user_status(self, user_id, status).await
+    }
+    async fn set_claims_entitlement(&self, user_id: i64, claims: bool) -> Result<()> {
+        accounts::set_claims(self, user_id, claims).await
+    }
+    async fn set_org_claims_allowed(&self, org_id: i64, allowed: bool) -> Result<()> {
+        accounts::set_org_claims_allowed(self, org_id, allowed).await
+    }
+    async fn tin_grants(&self, user_id: i64) -> Result<Vec<TinGrant>> {
+        accounts::tin_grants(self, user_id).await
+    }
+    async fn grant_tin(&self, user_id: i64, tin: &Tin, granted_by: i64) -> Result<()> {
+        accounts::grant_tin(self, user_id, tin, granted_by).await
+    }
+    async fn revoke_tin(&self, user_id: i64, tin: &Tin) -> Result<()> {
+        accounts::revoke_tin(self, user_id, tin).await
+    }
+    async fn set_password(&self, user_id: i64, hash: &str, keep: Option<&str>) -> Result<()> {
+        accounts::set_password(self, user_id, hash, keep).await
+    }
+    async fn record_sign_in_failure(&self, user_id: i64, now: DateTime<Utc>) -> Result<Throttle> {
+        accounts::record_failure(self, user_id, now).await
+    }
+    async fn clear_sign_in_failures(&self, user_id: i64) -> Result<()> {
+        accounts::clear_failures(self, user_id).await
+    }
+    async fn enrol_totp(
+        &self,
+        user_id: i64,
+        secret: &str,
+        recovery_hashes: &[String],
+    ) -> Result<()> {
+        accounts::enrol_totp(self, user_id, secret, recovery_hashes).await
+    }
+    async fn reset_totp(&self, user_id: i64) -> Result<()> {
+        accounts::reset_totp(self, user_id).await
+    }
+    async fn use_totp_step(&self, user_id: i64, step: u64) -> Result<bool> {
+        accounts::use_totp_step(self, user_id, step).await
+    }
+    async fn use_recovery_code(&self, user_id: i64, code_hash: &str) -> Result<bool> {
+        accounts::use_recovery_code(self, user_id, code_hash).await
+    }
+    async fn replace_recovery_codes(&self, user_id: i64, hashes: &[String]) -> Result<()> {
+        accounts::replace_recovery_codes(self, user_id, hashes).await
+    }
+    async fn unused_recovery_codes(&self, user_id: i64) -> Result<i64> {
+        accounts::unused_recovery_codes(self, user_id).await
+    }
+    async fn activate(
+        &self,
+        token_hash: &str,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
+        accounts::activate(self, token_hash, password_hash, now).await
+    }
+    async fn create_activation(
+        &self,
+        user_id: i64,
+        token_hash: &str,
+        expires: DateTime<Utc>,
+    ) -> Result<()> {
+        accounts::create_activation(self, user_id, token_hash, expires).await
+    }
+    async fn activation_user(&self, token_hash: &str, now: DateTime<Utc>) -> Result<Option<i64>> {
+        accounts::activation_user(self, token_hash, now).await
+    }
+
+    async fn create_session(&self, session: &NewSession) -> Result<()> {
+        sessions::create(self, session).await
+    }
+    async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>> {
+        sessions::get(self, token_hash).await
+    }
+    async fn touch_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<()> {
+        sessions::touch(self, token_hash, now).await
+    }
+    async fn set_session_stage(&self, token_hash: &str, stage: SessionStage) -> Result<()> {
+        sessions::set_stage(self, token_hash, stage).await
+    }
+    async fn set_pending_totp(&self, token_hash: &str, secret: Option<&str>) -> Result<()> {
+        sessions::set_pending_totp(self, token_hash, secret).await
+    }
+    async fn end_session(&self, token_hash: &str) -> Result<()> {
+        sessions::end(self, token_hash).await
+    }
+    async fn end_user_sessions(&self, user_id: i64, keep: Option<&str>) -> Result<u64> {
+        sessions::end_for_user(self, user_id, keep).await
+    }
+    async fn user_sessions(&self, user_id: i64) -> Result<Vec<SessionRecord>> {
+        sessions::of_user(self, user_id).await
+    }
+    async fn purge_sessions(
+        &self,
+        idle_before: DateTime<Utc>,
+        created_before: DateTime<Utc>,
+    ) -> Result<u64> {
+        sessions::purge(self, idle_before, created_before).await
+    }
+
+    async fn create_registration(&self, r: &NewRegistration) -> Result<i64> {
+        registrations::create(self, r).await
+    }
+    async fn registration(&self, id: i64) -> Result<Option<RegistrationRecord>> {
+        registrations::get(self, id).await
+    }
+    async fn registrations(&self, filter: &RegistrationFilter) -> Result<Vec<RegistrationRecord>> {
+        registrations::list(self, filter).await
+    }
+    async fn pending_registration(
+        &self,
+        email: &str,
+        kind: RequestKind,
+        tin: &Tin,
+    ) -> Result<Option<i64>> {
+        registrations::pending(self, email, kind, tin).await
+    }
+    async fn approve_registration(
+        &self,
+        id: i64,
+        by: i64,
+        approval: &Approval,
+        message: &NewMessage,
+    ) -> Result<Option<Approved>> {
+        registrations::approve(self, id, by, approval, message).await
+    }
+    async fn deny_registration(
+        &self,
+        id: i64,
+        by: i64,
+        reason: &str,
+        message: &NewMessage,
+    ) -> Result<bool> {
+        registrations::deny(self, id, by, reason, message).await
+    }
+    async fn add_document(&self, doc: &NewDocument) -> Result<i64> {
+        registrations::add_document(self, doc).await
+    }
+    async fn documents(&self, registration_id: i64) -> Result<Vec<DocumentMeta>> {
+        registrations::documents(self, registration_id).await
+    }
+    async fn document(&self, id: i64) -> Result<Option<(DocumentMeta, Vec<u8>)>> {
+        registrations::document(self, id).await
+    }
+
+    async fn enqueue_message(&self, message: &NewMessage) -> Result<i64> {
+        outbox::enqueue(self, message).await
+    }
+    async fn outbox(&self, limit: i64) -> Result<Vec<OutboxMessage>> {
+        outbox::list(self, limit).await
+    }
+    async fn mark_sent(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
+        outbox::mark_sent(self, id, at).await
     }
 }

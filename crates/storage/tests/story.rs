@@ -2,7 +2,7 @@
 //! `PORTAL_TEST_POSTGRES_URL` names a server we may create databases on (`.ci/run` sets it).
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use domain::account::{OrgKind, Role};
+use domain::account::{OrgKind, Role, UserStatus};
 use domain::audit::{AuditEvent, ChainBreak};
 use domain::auth::{AuthKind, AuthRequest, AuthStatus, DenialReason, RequestedService, Urgency};
 use domain::claim::{
@@ -15,7 +15,10 @@ use domain::training::Training;
 use domain::{AuthNumber, Cents, ClaimNumber, MemberId, Npi, Tin};
 use std::sync::Arc;
 use storage::AuditQuery;
-use storage::{NewMember, NewUser, StorageError, Store};
+use storage::{NewMember, NewOrg, NewUser, StorageError, Store};
+
+#[path = "story_parts/accounts.rs"]
+mod accounts;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -290,11 +293,13 @@ async fn story(store: Arc<dyn Store>) {
     assert_eq!(store.trainings().await.unwrap(), t);
 
     let org = store
-        .create_org(
-            OrgKind::ProviderOffice,
-            "Irvine Family Medicine",
-            Some("951234567"),
-        )
+        .create_org(&NewOrg {
+            kind: OrgKind::ProviderOffice,
+            name: "Irvine Family Medicine".into(),
+            tin: Some(Tin::parse("951234567").unwrap()),
+            network: None,
+            claims_allowed: false,
+        })
         .await
         .unwrap();
     let user = NewUser {
@@ -304,7 +309,9 @@ async fn story(store: Arc<dyn Store>) {
         role: Role::OfficeUser,
         org_id: org,
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
-        status: "active".into(),
+        status: UserStatus::Active,
+        phone: "7145550100".into(),
+        claims: false,
     };
     let id = store.create_user(&user).await.unwrap();
     let u = store.user_by_username("front.desk").await.unwrap().unwrap();
@@ -315,6 +322,7 @@ async fn story(store: Arc<dyn Store>) {
     ));
 
     audit_story(store.clone()).await;
+    accounts::accounts_story(store.clone(), org, id, &c.number).await;
 
     let counts = store.counts().await.unwrap();
     assert_eq!(
@@ -325,7 +333,7 @@ async fn story(store: Arc<dyn Store>) {
             counts.claim_lines,
             counts.users
         ),
-        (3, 6, 1, 2, 1)
+        (3, 6, 1, 2, 4)
     );
     assert!(store.size_bytes().await.unwrap() > 0);
 }

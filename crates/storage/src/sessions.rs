@@ -1,0 +1,153 @@
+//! Server-side sessions. The cookie carries a random token; the database keeps only its SHA-256,
+//! so a copy of the database does not hand out live sessions. Each row names its user, so all of
+//! a user's sessions can be ended at once (password or MFA reset, deactivation).
+
+use crate::plan::decode;
+use crate::pool::SqlStore;
+use crate::{Result, on_pool};
+use chrono::{DateTime, Utc};
+use domain::session::SessionStage;
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// Hex SHA-256 of the cookie token.
+    pub token_hash: String,
+    pub user_id: i64,
+    pub stage: SessionStage,
+    /// The synchronizer token forms and htmx send back (CSRF).
+    pub csrf: String,
+    pub created_at: DateTime<Utc>,
+    /// Client address at sign-in, for the user's list of sessions and the audit trail.
+    pub source: String,
+    pub user_agent: String,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub token_hash: String,
+    pub user_id: i64,
+    pub stage: SessionStage,
+    pub csrf: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub source: String,
+    pub user_agent: String,
+    /// During MFA enrolment: the secret shown in the QR code, until a code confirms it.
+    pub pending_totp: Option<String>,
+}
+
+impl std::fmt::Debug for SessionRecord {
+    /// Tokens stay out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionRecord")
+            .field("user_id", &self.user_id)
+            .field("stage", &self.stage)
+            .field("created_at", &self.created_at)
+            .field("last_seen", &self.last_seen)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    token_hash: String,
+    user_id: i64,
+    stage: String,
+    csrf: String,
+    created_at: DateTime<Utc>,
+    last_seen: DateTime<Utc>,
+    source: String,
+    user_agent: String,
+    pending_totp: Option<String>,
+}
+
+impl SessionRow {
+    fn into_record(self) -> Result<SessionRecord> {
+        Ok(SessionRecord {
+            token_hash: self.token_hash,
+            user_id: self.user_id,
+            stage: decode("sessions.stage", &self.stage, SessionStage::from_code)?,
+            csrf: self.csrf,
+            created_at: self.created_at,
+            last_seen: self.last_seen,
+            source: self.source,
+            user_agent: self.user_agent,
+            pending_totp: self.pending_totp,
+        })
+    }
+}
+
+const COLUMNS: &str =
+    "token_hash, user_id, stage, csrf, created_at, last_seen, source, user_agent, pending_totp";
+
+pub(crate) async fn create(store: &SqlStore, s: &NewSession) -> Result<()> {
+    const SQL: &str = "INSERT INTO sessions (token_hash, user_id, stage, csrf, created_at, last_seen, source, user_agent) \
+                       VALUES ($1, $2, $3, $4, $5, $5, $6, $7)";
+    on_pool!(store, p, DB => { sqlx::query::<DB>(SQL)
+        .bind(&s.token_hash).bind(s.user_id).bind(s.stage.code()).bind(&s.csrf).bind(s.created_at)
+        .bind(&s.source).bind(&s.user_agent)
+        .execute(p).await?; });
+    Ok(())
+}
+
+pub(crate) async fn get(store: &SqlStore, token_hash: &str) -> Result<Option<SessionRecord>> {
+    let sql = format!("SELECT {COLUMNS} FROM sessions WHERE token_hash = $1");
+    let row: Option<SessionRow> = on_pool!(store, p, DB => sqlx::query_as::<DB, SessionRow>(sqlx::AssertSqlSafe(sql)).bind(token_hash).fetch_optional(p).await?);
+    row.map(SessionRow::into_record).transpose()
+}
+
+pub(crate) async fn touch(store: &SqlStore, token_hash: &str, now: DateTime<Utc>) -> Result<()> {
+    on_pool!(store, p, DB => { sqlx::query::<DB>("UPDATE sessions SET last_seen = $1 WHERE token_hash = $2").bind(now).bind(token_hash).execute(p).await?; });
+    Ok(())
+}
+
+pub(crate) async fn set_stage(
+    store: &SqlStore,
+    token_hash: &str,
+    stage: SessionStage,
+) -> Result<()> {
+    on_pool!(store, p, DB => { sqlx::query::<DB>("UPDATE sessions SET stage = $1 WHERE token_hash = $2").bind(stage.code()).bind(token_hash).execute(p).await?; });
+    Ok(())
+}
+
+pub(crate) async fn set_pending_totp(
+    store: &SqlStore,
+    token_hash: &str,
+    secret: Option<&str>,
+) -> Result<()> {
+    on_pool!(store, p, DB => { sqlx::query::<DB>("UPDATE sessions SET pending_totp = $1 WHERE token_hash = $2").bind(secret).bind(token_hash).execute(p).await?; });
+    Ok(())
+}
+
+pub(crate) async fn end(store: &SqlStore, token_hash: &str) -> Result<()> {
+    on_pool!(store, p, DB => { sqlx::query::<DB>("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(p).await?; });
+    Ok(())
+}
+
+pub(crate) async fn end_for_user(
+    store: &SqlStore,
+    user_id: i64,
+    keep: Option<&str>,
+) -> Result<u64> {
+    Ok(
+        on_pool!(store, p, DB => sqlx::query::<DB>("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+        .bind(user_id).bind(keep.unwrap_or("")).execute(p).await?.rows_affected()),
+    )
+}
+
+pub(crate) async fn of_user(store: &SqlStore, user_id: i64) -> Result<Vec<SessionRecord>> {
+    let sql = format!("SELECT {COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY created_at DESC");
+    let rows: Vec<SessionRow> = on_pool!(store, p, DB => sqlx::query_as::<DB, SessionRow>(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_all(p).await?);
+    rows.into_iter().map(SessionRow::into_record).collect()
+}
+
+pub(crate) async fn purge(
+    store: &SqlStore,
+    idle_before: DateTime<Utc>,
+    created_before: DateTime<Utc>,
+) -> Result<u64> {
+    Ok(
+        on_pool!(store, p, DB => sqlx::query::<DB>("DELETE FROM sessions WHERE last_seen < $1 OR created_at < $2")
+        .bind(idle_before).bind(created_before).execute(p).await?.rows_affected()),
+    )
+}
