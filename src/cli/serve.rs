@@ -227,8 +227,8 @@ fn print_welcome(open_url: &str, db: &str, accounts: &[seed::DemoAccount]) {
     }
     lines.extend([
         String::new(),
-        "Sign-in pages arrive with the accounts feature; the logins".to_string(),
-        "above are ready for it. They are shown only on this first start.".to_string(),
+        "Each account sets up two-step sign-in (an authenticator app code)".to_string(),
+        "at its first sign-in. These logins are shown only on this first start.".to_string(),
     ]);
     let width = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     let bar = "─".repeat(width + 2);

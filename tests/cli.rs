@@ -1,0 +1,69 @@
+//! The `portal` binary as an operator runs it.
+
+use std::process::Command;
+
+fn portal(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_portal"))
+        .args(args)
+        .env_remove("PORTAL_DATABASE_URL")
+        .env_remove("PORTAL_CONFIG")
+        .output()
+        .expect("run portal");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// `portal audit verify` passes an intact trail and names the entry someone edited in the
+/// database behind the portal's back.
+#[tokio::test]
+async fn audit_verify_finds_an_edited_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("portal.db").display());
+    let store = storage::open(&url).await.unwrap();
+    for i in 0..5 {
+        store
+            .audit(&domain::audit::AuditEvent {
+                actor: Some(7),
+                actor_name: "front.desk".into(),
+                org: Some(2),
+                action: "claim.read".into(),
+                record_type: "claim".into(),
+                record_id: format!("C000000000{i}"),
+                outcome: "ok".into(),
+                source: "192.0.2.10".into(),
+            })
+            .await
+            .unwrap();
+    }
+    let (code, out) = portal(&["audit", "verify", "--data-dir", data]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("OK: 5 audit entries"), "{out}");
+
+    // Someone with database access rewrites who read claim 3.
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE audit_log SET actor_name = 'someone.else' WHERE seq = 3")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (code, out) = portal(&["audit", "verify", "--data-dir", data]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("TAMPERED: entry 3 was altered"), "{out}");
+
+    // Deleting the newest entry is caught too.
+    sqlx::query("UPDATE audit_log SET actor_name = 'front.desk' WHERE seq = 3")
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE seq = 5")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (code, out) = portal(&["audit", "verify", "--data-dir", data]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("newest were removed"), "{out}");
+}
