@@ -12,7 +12,9 @@
 //! - Keys (and env vars): `data_dir` (`PORTAL_DATA_DIR`, default `./data`), `database_url`
 //!   (`PORTAL_DATABASE_URL`, default `sqlite://<data_dir>/portal.db`), `listen` (`PORTAL_LISTEN`,
 //!   default `127.0.0.1:8080`), `behind_tls` (`PORTAL_BEHIND_TLS`, default false: sends HSTS),
-//!   `demo_password` (`PORTAL_DEMO_PASSWORD`: the demo accounts' password on first start).
+//!   `demo_password` (`PORTAL_DEMO_PASSWORD`: the demo accounts' password on first start),
+//!   `public_url` (`PORTAL_PUBLIC_URL`, e.g. `https://portal.plan.org`: the address put in
+//!   emails such as activation links; default: the listen address).
 //! - Errors ([`ConfigError`]) print as one line naming the key:
 //!   `bad configuration: listen: invalid socket address "abc"`.
 //! - `Debug` and [`Config::redacted_database_url`] never show the database password or the demo
@@ -32,6 +34,7 @@ const KEYS: &[&str] = &[
     "listen",
     "behind_tls",
     "demo_password",
+    "public_url",
 ];
 const DEFAULT_FILE: &str = "portal.toml";
 
@@ -44,6 +47,8 @@ pub struct Config {
     pub listen: SocketAddr,
     pub behind_tls: bool,
     pub demo_password: Option<String>,
+    /// Where users reach the portal (links in emails); never taken from a request's Host header.
+    pub public_url: Option<String>,
     /// The configuration file that was read, if any.
     pub file: Option<PathBuf>,
 }
@@ -76,6 +81,8 @@ struct Raw {
     behind_tls: bool,
     #[serde(default, deserialize_with = "opt_string_like")]
     demo_password: Option<String>,
+    #[serde(default)]
+    public_url: Option<String>,
 }
 
 /// Environment values that look like numbers (`PORTAL_DEMO_PASSWORD=123456`) still mean text.
@@ -208,6 +215,18 @@ impl Config {
             listen,
             behind_tls: raw.behind_tls,
             demo_password: raw.demo_password.filter(|p| !p.is_empty()),
+            public_url: match raw.public_url.filter(|u| !u.is_empty()) {
+                Some(u) if u.starts_with("https://") || u.starts_with("http://") => {
+                    Some(u.trim_end_matches('/').to_string())
+                }
+                Some(u) => {
+                    return Err(err(
+                        "public_url",
+                        format!("{u:?} is not an http(s) URL (expected https://HOST)"),
+                    ));
+                }
+                None => None,
+            },
             file,
         })
     }

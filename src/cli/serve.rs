@@ -127,7 +127,8 @@ async fn serve(cfg: Config) -> Result<(), String> {
     let _ = std::io::stdout().flush();
     tracing::info!(listen = %cfg.listen, database = %shown, behind_tls = cfg.behind_tls, "serving");
 
-    let state = web::AppState::new(store, cfg.behind_tls);
+    let mut state = web::AppState::new(store, cfg.behind_tls);
+    state.public_url = cfg.public_url.clone().unwrap_or_else(|| open_url.clone());
     web::serve(listener, state)
         .await
         .map_err(|e| format!("server stopped: {}", io_reason(&e)))

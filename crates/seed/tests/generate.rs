@@ -73,7 +73,42 @@ async fn demo_has_one_account_per_role() {
     let accounts = seed::demo_with_password(&*store, "demo-password-1")
         .await
         .unwrap();
-    assert_eq!(accounts.len(), domain::account::Role::ALL.len());
+    // One account per role, plus a user of a second office (to show one office cannot see
+    // another's records).
+    for role in domain::account::Role::ALL {
+        assert!(accounts.iter().any(|a| a.role == role.label()), "{role:?}");
+    }
+    assert_eq!(accounts.len(), domain::account::Role::ALL.len() + 1);
+    let office = store.user_by_username("office").await.unwrap().unwrap();
+    let office2 = store.user_by_username("office2").await.unwrap().unwrap();
+    assert_ne!(office.org_id, office2.org_id);
+    let edi = store.user_by_username("edi").await.unwrap().unwrap();
+    let own_tin = store
+        .org(office.org_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .tin
+        .unwrap();
+    assert_eq!(
+        store.identity(edi.id).await.unwrap().unwrap().granted_tins,
+        vec![own_tin],
+        "the billing service acts for the demo office"
+    );
+    let network = store.user_by_username("network").await.unwrap().unwrap();
+    assert!(
+        store
+            .org(network.org_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .network
+            .is_some()
+    );
+    let claims = store.user_by_username("claims").await.unwrap().unwrap();
+    assert!(claims.claims && !office.claims);
+    let demo_office = seed::demo_office(&*store).await.unwrap();
+    assert_eq!(demo_office.tin, own_tin);
     for a in &accounts {
         let u = store
             .user_by_username(&a.username)

@@ -28,6 +28,14 @@ const FIXED: [(HeaderName, &str); 6] = [
     ),
 ];
 
+/// Uploaded documents (affiliation proofs) are served under this policy: a sandbox with no
+/// scripts, no same-origin access and nothing loaded, whatever the file turns out to hold.
+pub const DOCUMENT_POLICY: &str = "sandbox; default-src 'none'; img-src 'self'";
+
+/// Marks a response as an uploaded document (see [`DOCUMENT_POLICY`]).
+#[derive(Clone, Copy)]
+pub struct DocumentPolicy;
+
 const HSTS: &str = "max-age=31536000; includeSubDomains";
 
 pub fn layer<S: Clone + Send + Sync + 'static>(router: Router<S>, behind_tls: bool) -> Router<S> {
@@ -37,6 +45,13 @@ pub fn layer<S: Clone + Send + Sync + 'static>(router: Router<S>, behind_tls: bo
             for (name, value) in FIXED {
                 h.insert(name, HeaderValue::from_static(value));
             }
+            if res.extensions().get::<DocumentPolicy>().is_some() {
+                res.headers_mut().insert(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(DOCUMENT_POLICY),
+                );
+            }
+            let h = res.headers_mut();
             if behind_tls {
                 h.insert(
                     header::STRICT_TRANSPORT_SECURITY,

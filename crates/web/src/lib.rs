@@ -32,6 +32,9 @@ pub struct AppState {
     pub version: &'static str,
     /// Per-address limits on sign-in and registration attempts.
     pub limits: Arc<auth::ratelimit::Limits>,
+    /// Where users reach the portal, for links in emails (configured; never a request's Host
+    /// header, which a client controls).
+    pub public_url: String,
 }
 
 impl AppState {
@@ -41,6 +44,7 @@ impl AppState {
             behind_tls,
             version: env!("CARGO_PKG_VERSION"),
             limits: Arc::new(auth::ratelimit::Limits::default()),
+            public_url: "http://localhost:8080".into(),
         }
     }
 }

@@ -212,7 +212,7 @@ pub fn table() -> Vec<Route> {
             M::POST,
             "/office/requests/{id}/decide",
             May(P::ManageOfficeUsers),
-            post(office::decide),
+            post(office::decide_request),
         ),
         // Plan provider relations: the verification queue.
         route(
@@ -231,7 +231,7 @@ pub fn table() -> Vec<Route> {
             M::POST,
             "/plan/registrations/{id}/decide",
             May(P::ReviewRegistrations),
-            post(verify::decide),
+            post(verify::decide_handler),
         ),
         route(
             M::POST,

@@ -98,9 +98,9 @@ pub fn unavailable(state: &AppState) -> Response {
     )
 }
 
-pub fn bad_request(state: &AppState, visitor: &Visitor, message: &str) -> Response {
+pub fn bad_request(chrome: Chrome, message: &str) -> Response {
     page(
-        Chrome::visitor(state, visitor, "Cannot do that", ""),
+        chrome,
         StatusCode::BAD_REQUEST,
         "Cannot do that",
         message.into(),

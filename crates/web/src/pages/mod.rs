@@ -13,6 +13,7 @@ pub mod login;
 pub mod mfa;
 pub mod office;
 pub mod outbox;
+pub mod proof;
 pub mod register;
 pub mod users;
 pub mod verify;

@@ -77,6 +77,7 @@ impl App {
     /// every request from one address, so unless `limits` says otherwise the per-address rate
     /// limits are set high enough not to interfere (their own test sets them).
     pub async fn build(behind_tls: bool, limits: Option<Limits>) -> App {
+        logs();
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("portal.db").display());
         let store = storage::open(&url).await.unwrap();
@@ -231,4 +232,32 @@ pub fn text_of(html: &str, id: &str) -> Option<String> {
     let open_end = rest.find('>')? + 1;
     let inner = &rest[open_end..];
     Some(inner[..inner.find('<')?].trim().to_string())
+}
+
+/// Everything the application logged in this test process. One global subscriber, installed
+/// before the first app is built: per-test subscribers race with tracing's callsite cache when
+/// tests run in parallel.
+pub fn logs() -> &'static std::sync::Mutex<Vec<u8>> {
+    static LOGS: std::sync::OnceLock<&'static std::sync::Mutex<Vec<u8>>> =
+        std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buf: &'static std::sync::Mutex<Vec<u8>> = Box::leak(Box::default());
+        struct Writer(&'static std::sync::Mutex<Vec<u8>>);
+        impl std::io::Write for Writer {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || Writer(buf))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("one global subscriber");
+        buf
+    })
 }

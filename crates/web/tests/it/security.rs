@@ -244,27 +244,6 @@ async fn claims_are_forbidden_until_the_entitlement_is_granted() {
 
 #[tokio::test]
 async fn every_claim_read_is_audited_and_nothing_of_it_reaches_the_logs() {
-    use std::sync::{Arc, Mutex};
-    #[derive(Clone, Default)]
-    struct Buf(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Buf {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let logs = Buf::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
     let app = App::new().await;
     let s = app.session("claims").await;
     let me = app.user("claims").await;
@@ -300,7 +279,7 @@ async fn every_claim_read_is_audited_and_nothing_of_it_reaches_the_logs() {
     assert_eq!(read.event.actor, Some(me.id));
     assert_eq!(read.event.org, Some(me.org_id));
 
-    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logged = String::from_utf8_lossy(&crate::common::logs().lock().unwrap()).into_owned();
     assert!(
         logged.contains("/claims/{number}"),
         "requests are logged by route pattern: {logged}"
