@@ -120,7 +120,10 @@ async fn serve(cfg: Config) -> Result<(), String> {
             None => seed::demo(&*store).await,
         }
         .map_err(|e| format!("cannot create the demo plan: {}", db_err(e)))?;
-        print_welcome(&open_url, &shown, &accounts);
+        let office = seed::demo_office(&*store)
+            .await
+            .map_err(|e| format!("cannot read the demo plan: {}", db_err(e)))?;
+        print_welcome(&open_url, &shown, &accounts, &office);
     } else {
         println!("provider-portal: open {open_url} (database {shown})");
     }
@@ -199,7 +202,12 @@ fn browse_url(listen: std::net::SocketAddr) -> String {
     format!("http://{host}:{}/", listen.port())
 }
 
-fn print_welcome(open_url: &str, db: &str, accounts: &[seed::DemoAccount]) {
+fn print_welcome(
+    open_url: &str,
+    db: &str,
+    accounts: &[seed::DemoAccount],
+    office: &seed::DemoOffice,
+) {
     let role_w = accounts
         .iter()
         .map(|a| a.role.len())
@@ -230,6 +238,9 @@ fn print_welcome(open_url: &str, db: &str, accounts: &[seed::DemoAccount]) {
         String::new(),
         "Each account sets up two-step sign-in (an authenticator app code)".to_string(),
         "at its first sign-in. These logins are shown only on this first start.".to_string(),
+        String::new(),
+        format!("To try registration: office {}", office.name),
+        format!("  NPI {}  TIN {}", office.npi, office.tin),
     ]);
     let width = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
     let bar = "─".repeat(width + 2);

@@ -23,17 +23,43 @@
   var box = document.getElementById("idle-warning");
   var left = document.getElementById("idle-left");
   var stay = document.getElementById("idle-stay");
-  var deadline = Date.now() + idle * 1000;
+  // Tabs of one browser share the time of the last request any of them made, so working in one
+  // tab keeps the others from signing the user out.
+  var KEY = "portal-last-activity";
+  function touch() {
+    try { localStorage.setItem(KEY, String(Date.now())); } catch (e) { /* storage disabled */ }
+  }
+  function lastActivity() {
+    var mine = loadedAt;
+    try { mine = Math.max(mine, parseInt(localStorage.getItem(KEY) || "0", 10)); } catch (e) { /* ignore */ }
+    return mine;
+  }
+  var loadedAt = Date.now();
+  touch();
+  var ended = false;
 
   function fmt(s) {
     var m = Math.floor(s / 60), r = s % 60;
     return m + ":" + (r < 10 ? "0" : "") + r;
   }
 
+  // Time is up: end the session on the server too, then show the sign-in page.
+  function logoff() {
+    if (ended) return;
+    ended = true;
+    var done = function () { window.location.assign("/login?expired=1"); };
+    fetch("/logout", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrf }
+    }).then(done, done);
+  }
+
   function tick() {
+    var deadline = lastActivity() + idle * 1000;
     var remaining = Math.max(0, Math.round((deadline - Date.now()) / 1000));
     if (remaining <= 0) {
-      window.location.assign("/login?expired=1");
+      logoff();
       return;
     }
     if (box) {
@@ -54,7 +80,8 @@
         headers: { "X-CSRF-Token": csrf }
       }).then(function (r) {
         if (r.ok) {
-          deadline = Date.now() + idle * 1000;
+          loadedAt = Date.now();
+          touch();
           tick();
         } else {
           window.location.assign("/login?expired=1");
