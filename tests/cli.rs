@@ -67,3 +67,78 @@ async fn audit_verify_finds_an_edited_entry() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("newest were removed"), "{out}");
 }
+
+/// A new installation gets its first plan administrator from the server: `portal admin invite`
+/// prints a one-time activation link; the other admin commands act on a named account.
+#[tokio::test]
+async fn admin_invites_the_first_plan_administrator() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let (code, out) = portal(&[
+        "admin",
+        "invite",
+        "--username",
+        "Pat.Admin",
+        "--name",
+        "Pat Admin",
+        "--email",
+        "pat@plan.example",
+        "--data-dir",
+        data,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    let token = out
+        .split("/activate/")
+        .nth(1)
+        .map(|t| t.trim().to_string())
+        .expect("an activation link");
+    assert_eq!(token.len(), 64, "{out}");
+
+    let url = format!("sqlite://{}", dir.path().join("portal.db").display());
+    let store = storage::open(&url).await.unwrap();
+    let user = store
+        .user_by_username("pat.admin")
+        .await
+        .unwrap()
+        .expect("created");
+    assert_eq!(user.role, domain::account::Role::PlanAdmin);
+    assert_eq!(user.status, domain::account::UserStatus::Invited);
+    let hash = domain::session::token_hash(&token);
+    assert_eq!(
+        store
+            .activation_user(&hash, chrono::Utc::now())
+            .await
+            .unwrap(),
+        Some(user.id)
+    );
+    drop(store);
+
+    let (code, out) = portal(&[
+        "admin",
+        "invite",
+        "--username",
+        "pat.admin",
+        "--name",
+        "X",
+        "--email",
+        "x@y.z",
+        "--data-dir",
+        data,
+    ]);
+    assert_eq!(code, 1);
+    assert!(out.contains("already exists"), "{out}");
+    let (code, out) = portal(&["admin", "unlock", "nobody", "--data-dir", data]);
+    assert_eq!(code, 1);
+    assert!(out.contains("no account named \"nobody\""), "{out}");
+    let (code, out) = portal(&["admin", "deactivate", "pat.admin", "--data-dir", data]);
+    assert_eq!(code, 0, "{out}");
+    let store = storage::open(&url).await.unwrap();
+    let actions: Vec<String> = store
+        .audit_page(0, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event.action)
+        .collect();
+    assert_eq!(actions, ["user.invite", "user.deactivate"]);
+}

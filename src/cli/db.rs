@@ -38,6 +38,22 @@ impl DbArgs {
     }
 }
 
+impl DbArgs {
+    /// Where users reach the portal (configured `public_url`, else the listen address).
+    pub fn public_url(&self) -> anyhow::Result<String> {
+        let cfg = Config::load(&Overrides {
+            config: self.config.clone(),
+            data_dir: self.data_dir.clone(),
+            database_url: self.database_url.clone(),
+            ..Overrides::default()
+        })?;
+        Ok(cfg
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", cfg.listen)))
+    }
+}
+
 /// Runs an async command on a fresh runtime, printing its error on one line.
 pub fn block_on(
     name: &str,

@@ -1,5 +1,6 @@
 //! Subcommands of the `portal` binary. Each module parses its own arguments and runs.
 
+pub mod admin;
 pub mod audit;
 #[path = "../config.rs"]
 pub mod config;
@@ -30,6 +31,10 @@ pub enum Command {
     /// Check the audit trail's hash chain (`verify`) or export it (`export`).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Operator actions on accounts: invite (the first plan administrator), unlock, reset MFA,
+    /// deactivate.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
@@ -38,5 +43,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Edi(cmd) => edi::run(cmd),
         Command::Seed(args) => seed::run(args),
         Command::Audit(cmd) => audit::run(cmd),
+        Command::Admin(cmd) => admin::run(cmd),
     }
 }

@@ -232,6 +232,12 @@ pub(crate) async fn org(store: &SqlStore, id: i64) -> Result<Option<OrgRecord>> 
     row.map(OrgRow::into_record).transpose()
 }
 
+pub(crate) async fn orgs_of_kind(store: &SqlStore, kind: OrgKind) -> Result<Vec<OrgRecord>> {
+    let sql = format!("SELECT {ORG_COLUMNS} FROM organizations WHERE kind = $1 ORDER BY name, id");
+    let rows: Vec<OrgRow> = on_pool!(store, p, DB => sqlx::query_as::<DB, OrgRow>(sqlx::AssertSqlSafe(sql)).bind(kind.code()).fetch_all(p).await?);
+    rows.into_iter().map(OrgRow::into_record).collect()
+}
+
 /// A provider office first, else a billing service, with this TIN.
 pub(crate) async fn org_by_tin(store: &SqlStore, t: &Tin) -> Result<Option<OrgRecord>> {
     let sql = format!(

@@ -113,6 +113,8 @@ pub trait Store: Send + Sync {
     /// The user with their organisation and granted TINs (what the access policy needs).
     async fn identity(&self, user_id: i64) -> Result<Option<Identity>>;
     async fn org(&self, id: i64) -> Result<Option<OrgRecord>>;
+    /// Organisations of one kind, by name (operators' `portal admin`).
+    async fn orgs_of_kind(&self, kind: domain::account::OrgKind) -> Result<Vec<OrgRecord>>;
     /// The provider office (or billing service) registered under this TIN.
     async fn org_by_tin(&self, tin: &Tin) -> Result<Option<OrgRecord>>;
     /// Users of one organisation, by display name.

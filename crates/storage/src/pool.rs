@@ -264,6 +264,9 @@ impl Store for SqlStore {
     async fn org(&self, id: i64) -> Result<Option<OrgRecord>> {
         accounts::org(self, id).await
     }
+    async fn orgs_of_kind(&self, kind: domain::account::OrgKind) -> Result<Vec<OrgRecord>> {
+        accounts::orgs_of_kind(self, kind).await
+    }
     async fn org_by_tin(&self, tin: &Tin) -> Result<Option<OrgRecord>> {
         accounts::org_by_tin(self, tin).await
     }

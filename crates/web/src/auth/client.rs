@@ -15,8 +15,7 @@ pub fn address(req: &Request, behind_proxy: bool) -> String {
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .map(str::trim)
-            .filter(|s| s.parse::<std::net::IpAddr>().is_ok())
-            .last();
+            .rfind(|s| s.parse::<std::net::IpAddr>().is_ok());
         if let Some(ip) = forwarded {
             return ip.to_string();
         }

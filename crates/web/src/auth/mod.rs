@@ -93,10 +93,10 @@ pub async fn guard(
     let is_unsafe = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
 
     if is_unsafe {
-        if let Some(rate) = rate {
-            if let Err(wait) = state.limits.check(rate, &source) {
-                return errors::too_many(&state, wait);
-            }
+        if let Some(rate) = rate
+            && let Err(wait) = state.limits.check(rate, &source)
+        {
+            return errors::too_many(&state, wait);
         }
         if let Err(why) = csrf::check_origin(req.headers(), state.behind_tls) {
             tracing::warn!(reason = why, "cross-site request refused");
@@ -114,14 +114,12 @@ pub async fn guard(
 
     // A request carrying a session must prove it came from our own page (synchronizer token).
     let mut req = req;
-    if is_unsafe {
-        if let Some(expected) = found.csrf_token() {
-            let (checked, ok) = csrf::check_token(req, expected).await;
-            req = checked;
-            if !ok {
-                tracing::warn!("request without a valid CSRF token refused");
-                return errors::csrf_refused(&state);
-            }
+    if is_unsafe && let Some(expected) = found.csrf_token() {
+        let (checked, ok) = csrf::check_token(req, expected).await;
+        req = checked;
+        if !ok {
+            tracing::warn!("request without a valid CSRF token refused");
+            return errors::csrf_refused(&state);
         }
     }
 

@@ -515,18 +515,17 @@ async fn submit_request(
         }
     }
     let user = &s.identity.user;
-    if errors.is_empty() {
-        if let Ok(Some(_)) = state
+    if errors.is_empty()
+        && let Ok(Some(_)) = state
             .store
             .pending_registration(&user.email, kind, &tin)
             .await
-        {
-            errors.insert(
-                "note",
-                "You already have a request waiting for verification; the plan will contact you."
-                    .into(),
-            );
-        }
+    {
+        errors.insert(
+            "note",
+            "You already have a request waiting for verification; the plan will contact you."
+                .into(),
+        );
     }
     let Some(npi) = npi.filter(|_| errors.is_empty()) else {
         return request_page(state, s, kind, &f, errors).await;

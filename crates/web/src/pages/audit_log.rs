@@ -64,10 +64,10 @@ pub fn query(f: &Filters, limit: i64) -> Result<AuditQuery, FieldErrors> {
         .ok()
         .flatten()
         .map(|d| d + Duration::days(1));
-    if let (Some(a), Some(b)) = (from, to) {
-        if a >= b {
-            errors.insert("to", "The end date is before the start date.".into());
-        }
+    if let (Some(a), Some(b)) = (from, to)
+        && a >= b
+    {
+        errors.insert("to", "The end date is before the start date.".into());
     }
     if !errors.is_empty() {
         return Err(errors);

@@ -74,16 +74,9 @@ pub async fn search(
     };
     let mut orgs: HashMap<i64, String> = HashMap::new();
     for u in &users {
-        if !orgs.contains_key(&u.org_id) {
-            let name = state
-                .store
-                .org(u.org_id)
-                .await
-                .ok()
-                .flatten()
-                .map(|o| o.name)
-                .unwrap_or_default();
-            orgs.insert(u.org_id, name);
+        if let std::collections::hash_map::Entry::Vacant(slot) = orgs.entry(u.org_id) {
+            let name = state.store.org(u.org_id).await.ok().flatten();
+            slot.insert(name.map(|o| o.name).unwrap_or_default());
         }
     }
     let now = Utc::now();
