@@ -5,7 +5,7 @@
 
 use crate::AppState;
 use crate::audit;
-use crate::auth::{Signed, Visitor};
+use crate::auth::Signed;
 use crate::pages::{Chrome, errors, render};
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -153,16 +153,15 @@ fn lines(claim: &Claim) -> Vec<LineView> {
 pub async fn detail(
     State(state): State<AppState>,
     signed: Signed,
-    visitor: Visitor,
     Path(number): Path<String>,
 ) -> Response {
     let Ok(number) = ClaimNumber::parse(&number) else {
-        return errors::no_such_record(&state, &visitor, "claim");
+        return errors::no_such_record(&state, &signed, "claim");
     };
     let scope = signed.principal.office_scope();
     let claim = match state.store.claim_in_scope(&number, &scope).await {
         Ok(Some(c)) => c,
-        Ok(None) => return errors::no_such_record(&state, &visitor, "claim"),
+        Ok(None) => return errors::no_such_record(&state, &signed, "claim"),
         Err(e) => {
             tracing::error!(error = %e, "claim lookup failed");
             return errors::unavailable(&state);

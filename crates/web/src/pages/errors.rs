@@ -1,7 +1,7 @@
 //! Error pages, in the layout, saying what happened and what to do.
 
 use crate::AppState;
-use crate::auth::{Signed, Visitor};
+use crate::auth::Signed;
 use crate::pages::{Chrome, render};
 use askama::Template;
 use axum::extract::State;
@@ -43,9 +43,9 @@ pub async fn not_found(State(state): State<AppState>) -> Response {
 
 /// A record that does not exist or that this user may not see: the same answer for both, so
 /// the page does not reveal which.
-pub fn no_such_record(state: &AppState, visitor: &Visitor, what: &str) -> Response {
+pub fn no_such_record(state: &AppState, signed: &Signed, what: &str) -> Response {
     page(
-        Chrome::visitor(state, visitor, "Not found", ""),
+        Chrome::signed(state, signed, "Not found", ""),
         StatusCode::NOT_FOUND,
         "Not found",
         format!("There is no {what} with that number among your office's records."),

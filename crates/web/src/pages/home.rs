@@ -159,7 +159,10 @@ async fn signed_home(state: &AppState, s: &Signed) -> Response {
         });
     }
     if p.may(Permission::ManageOfficeUsers) {
-        let pending = office_pending(state, s).await;
+        let pending = match s.identity.org.tin {
+            Some(tin) => pending(state, Some(tin)).await,
+            None => 0,
+        };
         actions.push(Action {
             path: "/office/users",
             label: "Office users",
@@ -174,16 +177,7 @@ async fn signed_home(state: &AppState, s: &Signed) -> Response {
         });
     }
     if p.may(Permission::ReviewRegistrations) {
-        let waiting = state
-            .store
-            .registrations(&RegistrationFilter {
-                status: Some(RegistrationStatus::Pending),
-                limit: 1000,
-                ..RegistrationFilter::default()
-            })
-            .await
-            .map(|r| r.len())
-            .unwrap_or(0);
+        let waiting = pending(state, None).await;
         actions.push(Action {
             path: "/plan/registrations",
             label: "Verification queue",
@@ -231,18 +225,17 @@ async fn signed_home(state: &AppState, s: &Signed) -> Response {
     )
 }
 
-async fn office_pending(state: &AppState, s: &Signed) -> usize {
-    let Some(tin) = s.identity.org.tin else {
-        return 0;
+/// Pending requests in the verification queue, all or for one TIN.
+async fn pending(state: &AppState, tin: Option<domain::Tin>) -> usize {
+    let filter = RegistrationFilter {
+        status: Some(RegistrationStatus::Pending),
+        tin,
+        limit: 1000,
+        ..RegistrationFilter::default()
     };
     state
         .store
-        .registrations(&RegistrationFilter {
-            status: Some(RegistrationStatus::Pending),
-            tin: Some(tin),
-            limit: 1000,
-            ..RegistrationFilter::default()
-        })
+        .registrations(&filter)
         .await
         .map(|r| r.len())
         .unwrap_or(0)

@@ -156,6 +156,19 @@ impl Chrome {
     }
 }
 
+/// An account status change asked for by a form (`status=active|deactivated`): the new status,
+/// the audit action and the notice code the page shows after it.
+pub fn status_change(
+    code: &str,
+) -> Option<(domain::account::UserStatus, &'static str, &'static str)> {
+    use domain::account::UserStatus;
+    match code {
+        "deactivated" => Some((UserStatus::Deactivated, "user.deactivate", "deactivated")),
+        "active" => Some((UserStatus::Active, "user.reactivate", "reactivated")),
+        _ => None,
+    }
+}
+
 /// Per-field messages for a form, shown next to each field.
 pub type FieldErrors = BTreeMap<&'static str, String>;
 

@@ -5,7 +5,7 @@
 
 use crate::AppState;
 use crate::audit;
-use crate::auth::{Signed, Visitor};
+use crate::auth::Signed;
 use crate::pages::verify::{DecideForm, Decided, decide};
 use crate::pages::{Chrome, errors, pacific, render};
 use askama::Template;
@@ -122,13 +122,7 @@ async fn own_user(state: &AppState, s: &Signed, id: i64) -> Option<UserRecord> {
 }
 
 fn no_such(state: &AppState, s: &Signed, what: &str) -> Response {
-    let v = Visitor {
-        signed: Some(s.clone()),
-        pending: None,
-        expired: false,
-        source: s.source.clone(),
-    };
-    errors::no_such_record(state, &v, what)
+    errors::no_such_record(state, s, what)
 }
 
 #[derive(Deserialize)]
@@ -146,10 +140,9 @@ pub async fn set_status(
     let Some(user) = own_user(&state, &s, id).await else {
         return no_such(&state, &s, "user");
     };
-    let (status, action, done) = match f.status.as_str() {
-        "deactivated" => (UserStatus::Deactivated, "user.deactivate", "deactivated"),
-        "active" => (UserStatus::Active, "user.reactivate", "reactivated"),
-        _ => {
+    let (status, action, done) = match crate::pages::status_change(&f.status) {
+        Some(change) => change,
+        None => {
             return office_page(
                 &state,
                 &s,

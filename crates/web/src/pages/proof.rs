@@ -1,8 +1,93 @@
-//! Affiliation proofs (a letter on the office's letterhead): what is accepted and how it is
-//! cleaned before storage. The type is sniffed from the bytes, never taken from the upload.
+//! Affiliation proofs (a letter on the office's letterhead): how the multipart forms carrying
+//! them are read, what is accepted, and how it is cleaned before storage. The type is sniffed
+//! from the bytes, never taken from the upload.
+
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request};
+use axum::response::{IntoResponse, Response};
+use std::collections::BTreeMap;
 
 /// Largest proof accepted.
 pub const MAX_BYTES: usize = 5 * 1024 * 1024;
+
+/// Longest text field accepted in a multipart form (names, emails, a denial reason).
+const MAX_TEXT: usize = 4 * 1024;
+
+/// A multipart form read within the portal's body limit. Axum's own `Multipart` extractor
+/// stops at 2 MB, below the 5 MB a proof may have, and would refuse a good scan.
+pub struct Upload(pub Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for Upload {
+    type Rejection = Response;
+
+    async fn from_request(mut req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        DefaultBodyLimit::max(crate::BODY_LIMIT).apply(&mut req);
+        Multipart::from_request(req, state)
+            .await
+            .map(Upload)
+            .map_err(IntoResponse::into_response)
+    }
+}
+
+/// What a multipart form held: its text fields, and the file of the one file field asked for
+/// (absent when none was chosen: browsers send an empty part).
+#[derive(Default)]
+pub struct Received {
+    pub text: BTreeMap<String, String>,
+    pub file: Option<(String, Vec<u8>)>,
+    /// Why the form could not be read completely (`text` holds what was read before).
+    pub problem: Option<String>,
+}
+
+/// Reads every field; `file_field` names the file input. Text fields longer than 4 KB are
+/// refused (nobody types that much into these forms).
+pub async fn receive(Upload(mut mp): Upload, file_field: &str) -> Received {
+    let mut got = Received::default();
+    loop {
+        let field = match mp.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                got.problem = Some(unreadable(&e.body_text()));
+                break;
+            }
+        };
+        let name = field.name().unwrap_or("").to_string();
+        if name == file_field {
+            let filename = field.file_name().unwrap_or("").to_string();
+            match field.bytes().await {
+                Ok(b) if b.is_empty() => {}
+                Ok(b) => got.file = Some((filename, b.to_vec())),
+                Err(e) => {
+                    got.problem = Some(unreadable(&e.body_text()));
+                    break;
+                }
+            }
+            continue;
+        }
+        match field.text().await {
+            Ok(v) if v.len() > MAX_TEXT => {
+                got.problem = Some("A field of the form is far too long.".into());
+                break;
+            }
+            Ok(v) => {
+                got.text.insert(name, v);
+            }
+            Err(e) => {
+                got.problem = Some(unreadable(&e.body_text()));
+                break;
+            }
+        }
+    }
+    got
+}
+
+fn unreadable(why: &str) -> String {
+    if why.contains("too large") {
+        "The upload is larger than the portal accepts (5 MB for the letter). Scan it at a lower resolution or as a PDF.".into()
+    } else {
+        "The form arrived incomplete (the connection may have dropped). Choose the file again and resend.".into()
+    }
+}
 
 /// Media types accepted, by what the bytes are.
 const ACCEPTED: &[&str] = &["application/pdf", "image/png", "image/jpeg"];
@@ -70,9 +155,54 @@ pub fn clean_filename(name: &str, media_type: &str) -> String {
     format!("{stem}.{ext}")
 }
 
+/// A file size as people read it: "812 bytes", "340 KB", "2.4 MB".
+pub fn size_label(bytes: i64) -> String {
+    const KB: i64 = 1024;
+    const MB: i64 = 1024 * 1024;
+    if bytes < KB {
+        format!("{bytes} bytes")
+    } else if bytes < MB {
+        format!("{} KB", (bytes + KB / 2) / KB)
+    } else {
+        format!("{:.1} MB", bytes as f64 / MB as f64)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_naturally() {
+        assert_eq!(size_label(812), "812 bytes");
+        assert_eq!(size_label(340 * 1024 + 100), "340 KB");
+        assert_eq!(size_label(2_516_582), "2.4 MB");
+    }
+
+    #[test]
+    fn jpeg_is_accepted_and_named_for_what_it_is() {
+        let jpeg = [0xff, 0xd8, 0xff, 0xe0, 0, 0x10, b'J', b'F', b'I', b'F', 0].to_vec();
+        let p = check("letter.pdf", jpeg).unwrap();
+        assert_eq!(p.media_type, "image/jpeg");
+        assert_eq!(p.filename, "letter.jpg", "extension follows the bytes");
+        let gif = b"GIF89a\x01\x00\x01\x00".to_vec();
+        assert!(check("letter.png", gif).is_err(), "GIF is not accepted");
+        let zip = [b'P', b'K', 3, 4, 0, 0, 0, 0].to_vec();
+        assert!(check("letter.pdf", zip).is_err(), "a ZIP (or DOCX) is not accepted");
+    }
+
+    #[test]
+    fn long_names_are_cut() {
+        let long = format!("{}.pdf", "a".repeat(300));
+        let clean = clean_filename(&long, "application/pdf");
+        assert!(clean.len() <= 100, "{}", clean.len());
+        assert!(clean.ends_with(".pdf"));
+        assert_eq!(
+            clean_filename("brief \"quoted\"; x=y.pdf", "application/pdf"),
+            "brief__quoted___x_y.pdf",
+            "no quote or semicolon can reach the Content-Disposition header"
+        );
+    }
 
     #[test]
     fn sniffs_and_refuses() {

@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use crate::audit;
-use crate::auth::{Signed, Visitor};
+use crate::auth::Signed;
 use crate::pages::{Chrome, errors, pacific, render};
 use askama::Template;
 use axum::Form;
@@ -116,15 +116,7 @@ pub async fn search(
 async fn target(state: &AppState, s: &Signed, id: i64) -> Result<storage::UserRecord, Response> {
     match state.store.user(id).await {
         Ok(Some(u)) => Ok(u),
-        Ok(None) => {
-            let v = Visitor {
-                signed: Some(s.clone()),
-                pending: None,
-                expired: false,
-                source: s.source.clone(),
-            };
-            Err(errors::no_such_record(state, &v, "account"))
-        }
+        Ok(None) => Err(errors::no_such_record(state, s, "account")),
         Err(_) => Err(errors::unavailable(state)),
     }
 }
@@ -190,10 +182,9 @@ pub async fn set_status(
         Ok(u) => u,
         Err(r) => return r,
     };
-    let (status, action, done) = match f.status.as_str() {
-        "deactivated" => (UserStatus::Deactivated, "user.deactivate", "deactivated"),
-        "active" => (UserStatus::Active, "user.reactivate", "reactivated"),
-        _ => {
+    let (status, action, done) = match crate::pages::status_change(&f.status) {
+        Some(change) => change,
+        None => {
             return (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "status must be active or deactivated",

@@ -5,7 +5,7 @@
 
 use crate::AppState;
 use crate::audit;
-use crate::auth::{Signed, Visitor};
+use crate::auth::Signed;
 use crate::pages::{Chrome, FieldErrors, errors, pacific, proof, render};
 use askama::Template;
 use axum::Form;
@@ -189,13 +189,7 @@ async fn detail_page(
 }
 
 fn not_found(state: &AppState, s: &Signed) -> Response {
-    let v = Visitor {
-        signed: Some(s.clone()),
-        pending: None,
-        expired: false,
-        source: s.source.clone(),
-    };
-    errors::no_such_record(state, &v, "registration request")
+    errors::no_such_record(state, s, "registration request")
 }
 
 pub async fn detail(
