@@ -1,5 +1,6 @@
 //! The messages the portal queued for people (registration decisions, activation links). With
-//! no mail transport configured they stay queued; plan staff can read them here.
+//! no mail transport configured they stay queued; plan staff can read them here. Opening the
+//! outbox is audited: activation links are secrets until used.
 
 use crate::AppState;
 use crate::auth::Signed;
@@ -10,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 pub struct MessageView {
+    pub id: i64,
     pub to: String,
     pub subject: String,
     pub body: String,
@@ -22,12 +24,20 @@ pub struct MessageView {
 pub struct OutboxPage {
     pub chrome: Chrome,
     pub messages: Vec<MessageView>,
+    pub limit: i64,
 }
 
+/// Messages listed, newest first.
+const LIMIT: i64 = 200;
+
+/// `GET /plan/outbox`: the newest messages, each readable in full.
 pub async fn page(State(state): State<AppState>, s: Signed) -> Response {
-    let list = match state.store.outbox(200).await {
+    let list = match state.store.outbox(LIMIT).await {
         Ok(l) => l,
-        Err(_) => return errors::unavailable(&state),
+        Err(e) => {
+            tracing::error!(error = %e, "outbox unavailable");
+            return errors::unavailable(&state);
+        }
     };
     crate::audit::security(&state, Some(&s), "outbox.view", "outbox", "", "ok").await;
     render(
@@ -37,6 +47,7 @@ pub async fn page(State(state): State<AppState>, s: Signed) -> Response {
             messages: list
                 .into_iter()
                 .map(|m| MessageView {
+                    id: m.id,
                     to: m.to_addr,
                     subject: m.subject,
                     body: m.body,
@@ -44,6 +55,7 @@ pub async fn page(State(state): State<AppState>, s: Signed) -> Response {
                     sent: m.sent_at.map(pacific),
                 })
                 .collect(),
+            limit: LIMIT,
         },
     )
 }

@@ -188,7 +188,10 @@ mod tests {
         let gif = b"GIF89a\x01\x00\x01\x00".to_vec();
         assert!(check("letter.png", gif).is_err(), "GIF is not accepted");
         let zip = [b'P', b'K', 3, 4, 0, 0, 0, 0].to_vec();
-        assert!(check("letter.pdf", zip).is_err(), "a ZIP (or DOCX) is not accepted");
+        assert!(
+            check("letter.pdf", zip).is_err(),
+            "a ZIP (or DOCX) is not accepted"
+        );
     }
 
     #[test]
@@ -232,5 +235,68 @@ mod tests {
         );
         assert_eq!(clean_filename(".hidden", "image/png"), "hidden.png");
         assert_eq!(clean_filename("", "image/png"), "proof.png");
+    }
+}
+
+#[cfg(test)]
+mod receive_tests {
+    use super::*;
+    use axum::body::Body;
+
+    fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> Request {
+        let mut body = Vec::new();
+        for (name, file, bytes) in parts {
+            body.extend_from_slice(b"--XyZ\r\n");
+            match file {
+                Some(f) => body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+                ),
+                None => body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+                ),
+            }
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(b"--XyZ--\r\n");
+        Request::builder()
+            .method("POST")
+            .header("content-type", "multipart/form-data; boundary=XyZ")
+            .body(Body::from(body))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn reads_text_and_a_large_file() {
+        let big = vec![b'A'; 3 * 1024 * 1024];
+        let req = multipart(&[
+            ("name", None, b"Ana"),
+            ("phone", None, b"(949) 555-0100"),
+            ("proof", Some("letter.pdf"), &big),
+            ("npi", None, b"2000000077"),
+        ]);
+        let up = Upload::from_request(req, &()).await.ok().unwrap();
+        let got = receive(up, "proof").await;
+        assert_eq!(got.problem, None);
+        assert_eq!(got.text["name"], "Ana");
+        assert_eq!(got.text["phone"], "(949) 555-0100");
+        assert_eq!(got.text["npi"], "2000000077");
+        assert_eq!(
+            got.file.unwrap().1.len(),
+            3 * 1024 * 1024,
+            "past axum's 2 MB default"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_empty_file_part_is_no_file_and_long_text_is_refused() {
+        let req = multipart(&[("proof", Some(""), b""), ("name", None, b"Ana")]);
+        let got = receive(Upload::from_request(req, &()).await.ok().unwrap(), "proof").await;
+        assert!(got.file.is_none() && got.problem.is_none());
+        let long = vec![b'x'; MAX_TEXT + 1];
+        let req = multipart(&[("name", None, b"Ana"), ("office_name", None, &long)]);
+        let got = receive(Upload::from_request(req, &()).await.ok().unwrap(), "proof").await;
+        assert!(got.problem.is_some());
+        assert_eq!(got.text["name"], "Ana", "what came before is kept");
     }
 }

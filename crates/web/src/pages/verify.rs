@@ -1,27 +1,38 @@
-//! The plan's verification queue (provider relations): registration requests with the provider
-//! records they name, affiliation proofs, and the decision. Approving applies the request in one
-//! transaction with the email that tells the requester (see `storage::Store::approve_registration`).
-//! Office administrators decide their own office's requests with the same [`decide`].
+//! The plan's verification queue (provider relations and plan administrators): registration
+//! requests with the provider records they name, affiliation proofs, and the decision.
+//! Approving applies the request in one transaction with the email that tells the requester (see
+//! `storage::Store::approve_registration`). Office administrators decide their own office's
+//! requests with the same [`decide`] (see `pages::office`).
+//!
+//! The plan's procedure: nobody is approved before Provider Relations has confirmed the person's
+//! employment by calling the office back, at the number in the plan's own records.
 
 use crate::AppState;
 use crate::audit;
 use crate::auth::Signed;
-use crate::pages::{Chrome, FieldErrors, errors, pacific, proof, render};
+use crate::pages::proof::{self, Upload};
+use crate::pages::{Chrome, FieldErrors, errors, pacific, render};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
+use domain::account::Role;
 use domain::registration::{RegistrationStatus, RequestKind};
 use domain::session::{new_token, token_hash};
 use serde::Deserialize;
-use storage::{
-    Approval, DocumentMeta, NewDocument, NewMessage, RegistrationFilter, RegistrationRecord,
-};
+use std::collections::BTreeMap;
+use storage::{Approval, NewDocument, NewMessage, RegistrationFilter, RegistrationRecord};
 
 /// Activation links work this long.
 pub const ACTIVATION_DAYS: i64 = 7;
+
+/// Most requests one queue page lists.
+const QUEUE_LIMIT: i64 = 500;
+
+/// Longest denial reason (it goes into the email).
+const MAX_REASON: usize = 1000;
 
 #[derive(Deserialize, Default)]
 pub struct QueueQuery {
@@ -33,7 +44,9 @@ pub struct QueueQuery {
 pub struct QueueRow {
     pub r: RegistrationRecord,
     pub submitted: String,
-    pub age_days: i64,
+    /// Whole days a pending request has waited; `None` once decided.
+    pub age_days: Option<i64>,
+    pub decided: String,
 }
 
 #[derive(Template)]
@@ -41,52 +54,74 @@ pub struct QueueRow {
 pub struct QueuePage {
     pub chrome: Chrome,
     pub rows: Vec<QueueRow>,
+    /// Status code shown ("all" for every status).
     pub status: String,
+    /// Kind code shown (empty for every kind).
     pub kind: String,
     pub statuses: &'static [RegistrationStatus],
     pub kinds: &'static [RequestKind],
     pub notice: Option<&'static str>,
+    /// More requests match than the page lists.
+    pub truncated: bool,
+    pub limit: i64,
 }
 
+/// The fixed text for a `?done=` code (never the query's own text).
 pub fn notice_text(code: Option<&str>) -> Option<&'static str> {
     Some(match code? {
-        "approved" => "Approved. The requester was sent an email.",
+        "approved" => "Approved. The requester was sent an email (see the outbox).",
         "denied" => "Denied. The requester was sent an email with the reason.",
-        "taken" => "Someone else decided this request first; nothing was changed.",
         "uploaded" => "The proof was added to the request.",
         _ => return None,
     })
 }
 
+/// The status a queue shows: pending unless another status (or "all") is asked for.
+fn status_filter(code: Option<&str>) -> Option<RegistrationStatus> {
+    match code {
+        Some("all") => None,
+        Some(c) => Some(RegistrationStatus::from_code(c).unwrap_or(RegistrationStatus::Pending)),
+        None => Some(RegistrationStatus::Pending),
+    }
+}
+
+/// Pending requests first, each group in the order storage gave (oldest first).
+fn pending_first(rows: &mut [RegistrationRecord]) {
+    rows.sort_by_key(|r| r.status != RegistrationStatus::Pending);
+}
+
+/// Whole days since `since`.
+fn age_days(since: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
+    (now - since).num_days().max(0)
+}
+
+/// `GET /plan/registrations`: the verification queue.
 pub async fn queue(
     State(state): State<AppState>,
     s: Signed,
     Query(q): Query<QueueQuery>,
 ) -> Response {
-    let status = q
-        .status
-        .as_deref()
-        .map_or(Some(RegistrationStatus::Pending), |c| {
-            if c == "all" {
-                None
-            } else {
-                RegistrationStatus::from_code(c)
-            }
-        });
+    let status = status_filter(q.status.as_deref());
     let kind = q.kind.as_deref().and_then(RequestKind::from_code);
-    let list = match state
+    let mut list = match state
         .store
         .registrations(&RegistrationFilter {
             status,
             kind,
             tin: None,
-            limit: 500,
+            limit: QUEUE_LIMIT + 1,
         })
         .await
     {
         Ok(l) => l,
-        Err(_) => return errors::unavailable(&state),
+        Err(e) => {
+            tracing::error!(error = %e, "registration queue unavailable");
+            return errors::unavailable(&state);
+        }
     };
+    let truncated = list.len() as i64 > QUEUE_LIMIT;
+    list.truncate(QUEUE_LIMIT as usize);
+    pending_first(&mut list);
     let now = Utc::now();
     render(
         StatusCode::OK,
@@ -96,7 +131,9 @@ pub async fn queue(
                 .into_iter()
                 .map(|r| QueueRow {
                     submitted: pacific(r.submitted_at),
-                    age_days: (now - r.submitted_at).num_days(),
+                    age_days: (r.status == RegistrationStatus::Pending)
+                        .then(|| age_days(r.submitted_at, now)),
+                    decided: r.decided_at.map(pacific).unwrap_or_default(),
                     r,
                 })
                 .collect(),
@@ -105,17 +142,63 @@ pub async fn queue(
             statuses: RegistrationStatus::ALL,
             kinds: RequestKind::ALL,
             notice: notice_text(q.done.as_deref()),
+            truncated,
+            limit: QUEUE_LIMIT,
         },
     )
 }
 
+/// The provider the request's NPI names, as the plan's records have it.
+pub struct ProviderView {
+    pub name: String,
+    pub specialty: String,
+    pub tin: String,
+    pub city: String,
+    /// The office phone on the plan's records: the number to call back.
+    pub phone: String,
+    pub contracted: bool,
+}
+
+/// The portal organisation already registered under the request's TIN.
+pub struct OfficeView {
+    pub name: String,
+    pub users: usize,
+    pub active_users: usize,
+    pub claims_allowed: bool,
+}
+
+/// The signed-in user who asked (claims and TIN requests).
+pub struct RequesterView {
+    pub username: String,
+    pub display_name: String,
+    pub org: String,
+    pub org_tin: String,
+    pub status: &'static str,
+    pub role: &'static str,
+    pub claims: bool,
+}
+
 /// What the plan's records say about the NPI and TIN a request names.
 pub struct Match {
-    pub provider: Option<String>,
-    pub provider_tin: Option<String>,
+    pub provider: Option<ProviderView>,
     pub tin_matches: bool,
-    pub office: Option<String>,
-    pub office_users: usize,
+    /// The phone given differs from the one on the plan's records.
+    pub phone_differs: bool,
+    pub office: Option<OfficeView>,
+    pub requester: Option<RequesterView>,
+    /// An account with the username an access approval would create already exists.
+    pub username_taken: bool,
+}
+
+/// A proof as the detail page lists it.
+pub struct DocView {
+    pub id: i64,
+    pub filename: String,
+    pub media_type: String,
+    pub size: String,
+    pub sha256: String,
+    pub uploaded: String,
+    pub by: String,
 }
 
 #[derive(Template)]
@@ -125,49 +208,195 @@ pub struct DetailPage {
     pub r: RegistrationRecord,
     pub submitted: String,
     pub decided: String,
+    pub age_days: i64,
+    pub phone: String,
     pub m: Match,
-    pub docs: Vec<DocumentMeta>,
-    pub portal_role: &'static str,
+    pub docs: Vec<DocView>,
+    /// What approving does, in words.
+    pub approve_effect: String,
+    /// The decider is the requester: they may not decide it.
+    pub own_request: bool,
+    /// Per-field messages (`reason`, `proof`).
     pub errors: FieldErrors,
+    /// A message for the whole page (a refused approval).
+    pub error: Option<String>,
+    /// The denial reason as typed, kept when the form comes back.
+    pub reason: String,
     pub notice: Option<&'static str>,
+    pub max_reason: usize,
 }
 
-async fn matching(state: &AppState, r: &RegistrationRecord) -> Match {
-    let provider = state.store.provider(&r.npi).await.ok().flatten();
-    let org = state.store.org_by_tin(&r.tin).await.ok().flatten();
-    let office_users = match &org {
-        Some(o) => state
-            .store
-            .users_of_org(o.id)
-            .await
-            .map(|u| u.len())
-            .unwrap_or(0),
-        None => 0,
+/// "7145550100" -> "(714) 555-0100"; anything else as given.
+pub fn phone_label(phone: &str) -> String {
+    let d: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let d = match d.strip_prefix('1') {
+        Some(rest) if rest.len() == 10 => rest.to_string(),
+        _ => d,
     };
-    Match {
-        tin_matches: provider.as_ref().is_some_and(|p| p.tin == r.tin),
-        provider_tin: provider.as_ref().map(|p| p.tin.to_string()),
-        provider: provider.map(|p| format!("{} ({})", p.name, p.taxonomy.specialty)),
-        office: org.map(|o| o.name),
-        office_users,
+    if d.len() == 10 {
+        format!("({}) {}-{}", &d[..3], &d[3..6], &d[6..])
+    } else {
+        phone.to_string()
     }
+}
+
+fn same_phone(a: &str, b: &str) -> bool {
+    let digits = |s: &str| {
+        let d: String = s.chars().filter(char::is_ascii_digit).collect();
+        d.strip_prefix('1')
+            .filter(|r| r.len() == 10)
+            .map(str::to_string)
+            .unwrap_or(d)
+    };
+    digits(a) == digits(b)
+}
+
+async fn matching(
+    state: &AppState,
+    r: &RegistrationRecord,
+) -> Result<Match, storage::StorageError> {
+    let provider = state.store.provider(&r.npi).await?;
+    let office = match state.store.org_by_tin(&r.tin).await? {
+        Some(o) => {
+            let users = state.store.users_of_org(o.id).await?;
+            Some(OfficeView {
+                name: o.name,
+                users: users.len(),
+                active_users: users
+                    .iter()
+                    .filter(|u| u.status == domain::account::UserStatus::Active)
+                    .count(),
+                claims_allowed: o.claims_allowed,
+            })
+        }
+        None => None,
+    };
+    let requester = match r.user_id {
+        Some(id) if r.kind != RequestKind::Access => {
+            state.store.identity(id).await?.map(|i| RequesterView {
+                username: i.user.username,
+                display_name: i.user.display_name,
+                org: i.org.name,
+                org_tin: i.org.tin.map(|t| t.to_string()).unwrap_or_default(),
+                status: i.user.status.label(),
+                role: i.user.role.label(),
+                claims: i.user.claims,
+            })
+        }
+        _ => None,
+    };
+    let username_taken = r.kind == RequestKind::Access
+        && r.status == RegistrationStatus::Pending
+        && state.store.user_by_username(&r.email).await?.is_some();
+    Ok(Match {
+        tin_matches: provider.as_ref().is_some_and(|p| p.tin == r.tin),
+        phone_differs: provider
+            .as_ref()
+            .is_some_and(|p| !same_phone(&p.location.phone, &r.phone)),
+        provider: provider.map(|p| ProviderView {
+            name: p.name,
+            specialty: p.taxonomy.specialty,
+            tin: p.tin.to_string(),
+            city: p.location.city,
+            phone: phone_label(&p.location.phone),
+            contracted: p.contracted,
+        }),
+        office,
+        requester,
+        username_taken,
+    })
+}
+
+async fn documents(state: &AppState, id: i64) -> Result<Vec<DocView>, storage::StorageError> {
+    let docs = state.store.documents(id).await?;
+    let mut names: BTreeMap<i64, String> = BTreeMap::new();
+    let mut out = Vec::with_capacity(docs.len());
+    for d in docs {
+        let by = match d.uploaded_by {
+            None => "the requester, with the request".to_string(),
+            Some(uid) => match names.get(&uid) {
+                Some(n) => n.clone(),
+                None => {
+                    let name = state
+                        .store
+                        .user(uid)
+                        .await?
+                        .map(|u| u.username)
+                        .unwrap_or_else(|| format!("user {uid}"));
+                    names.insert(uid, name.clone());
+                    name
+                }
+            },
+        };
+        out.push(DocView {
+            id: d.id,
+            filename: d.filename,
+            media_type: d.media_type,
+            size: proof::size_label(d.size),
+            sha256: d.sha256,
+            uploaded: pacific(d.uploaded_at),
+            by,
+        });
+    }
+    Ok(out)
+}
+
+/// What approving `r` does, in words for the reviewer.
+fn approve_effect(r: &RegistrationRecord) -> String {
+    match r.kind {
+        RequestKind::Access => {
+            let role = r.office_role.portal_role();
+            let extra = if role == Role::OfficeAdmin {
+                " An office administrator manages the office's users and approves their requests."
+            } else {
+                " Claims inquiry is not included; it is a separate request."
+            };
+            format!(
+                "Approving creates the account {} as {} for TIN {} and emails a link to set a password (valid {ACTIVATION_DAYS} days).{extra}",
+                r.email,
+                role.label(),
+                r.tin
+            )
+        }
+        RequestKind::Claims => format!(
+            "Approving grants claims inquiry (claim status and remittance for TIN {}) to this person, and lets the office's administrator grant it to other staff of the office.",
+            r.tin
+        ),
+        RequestKind::Tin => format!(
+            "Approving lets this person act for TIN {} ({}) in addition to the TINs they already have.",
+            r.tin, r.office_name
+        ),
+    }
+}
+
+/// The decider asked for this themselves: nobody approves their own request.
+pub fn own_request(s: &Signed, r: &RegistrationRecord) -> bool {
+    r.user_id == Some(s.user_id()) || r.email.eq_ignore_ascii_case(&s.identity.user.email)
+}
+
+/// What a detail page shows besides the request itself.
+#[derive(Default)]
+struct Shown {
+    errors: FieldErrors,
+    error: Option<String>,
+    reason: String,
+    notice: Option<&'static str>,
 }
 
 async fn detail_page(
     state: &AppState,
     s: &Signed,
-    id: i64,
-    errors: FieldErrors,
-    notice: Option<&'static str>,
+    r: RegistrationRecord,
+    shown: Shown,
 ) -> Response {
-    let r = match state.store.registration(id).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return not_found(state, s),
-        Err(_) => return errors::unavailable(state),
+    let (m, docs) = match (matching(state, &r).await, documents(state, r.id).await) {
+        (Ok(m), Ok(d)) => (m, d),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::error!(error = %e, "registration detail unavailable");
+            return errors::unavailable(state);
+        }
     };
-    let docs = state.store.documents(id).await.unwrap_or_default();
-    let m = matching(state, &r).await;
-    let status = if errors.is_empty() {
+    let status = if shown.errors.is_empty() && shown.error.is_none() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -175,15 +404,21 @@ async fn detail_page(
     render(
         status,
         &DetailPage {
-            chrome: Chrome::signed(state, s, format!("Request {id}"), "/plan/registrations"),
+            chrome: Chrome::signed(state, s, format!("Request {}", r.id), "/plan/registrations"),
             submitted: pacific(r.submitted_at),
             decided: r.decided_at.map(pacific).unwrap_or_default(),
-            portal_role: r.office_role.portal_role().label(),
+            age_days: age_days(r.submitted_at, Utc::now()),
+            phone: phone_label(&r.phone),
+            approve_effect: approve_effect(&r),
+            own_request: own_request(s, &r),
             r,
             m,
             docs,
-            errors,
-            notice,
+            errors: shown.errors,
+            error: shown.error,
+            reason: shown.reason,
+            notice: shown.notice,
+            max_reason: MAX_REASON,
         },
     )
 }
@@ -192,12 +427,29 @@ fn not_found(state: &AppState, s: &Signed) -> Response {
     errors::no_such_record(state, s, "registration request")
 }
 
+/// The request `id`, or the response to give instead.
+async fn load(state: &AppState, s: &Signed, id: i64) -> Result<RegistrationRecord, Response> {
+    match state.store.registration(id).await {
+        Ok(Some(r)) => Ok(r),
+        Ok(None) => Err(not_found(state, s)),
+        Err(e) => {
+            tracing::error!(error = %e, "registration lookup failed");
+            Err(errors::unavailable(state))
+        }
+    }
+}
+
+/// `GET /plan/registrations/{id}`: everything about one request (never member data).
 pub async fn detail(
     State(state): State<AppState>,
     s: Signed,
     Path(id): Path<i64>,
     Query(q): Query<QueueQuery>,
 ) -> Response {
+    let r = match load(&state, &s, id).await {
+        Ok(r) => r,
+        Err(res) => return res,
+    };
     audit::security(
         &state,
         Some(&s),
@@ -207,14 +459,11 @@ pub async fn detail(
         "ok",
     )
     .await;
-    detail_page(
-        &state,
-        &s,
-        id,
-        FieldErrors::new(),
-        notice_text(q.done.as_deref()),
-    )
-    .await
+    let shown = Shown {
+        notice: notice_text(q.done.as_deref()),
+        ..Shown::default()
+    };
+    detail_page(&state, &s, r, shown).await
 }
 
 #[derive(Deserialize)]
@@ -226,63 +475,147 @@ pub struct DecideForm {
 }
 
 /// How a decision went.
+#[derive(Debug, PartialEq, Eq)]
 pub enum Decided {
     Approved,
     Denied,
-    /// Decided by someone else first.
+    /// Decided by someone else first: nothing changed.
     Taken,
 }
 
-/// Approves or denies `r` as `s`, queueing the email to the requester. `Err` is a message for
-/// the reason field (or the page).
+/// Why a decision was not made.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// A message for the denial reason field.
+    Reason(String),
+    /// A message for the page.
+    Page(String),
+    /// The database could not be reached; nothing changed.
+    Unavailable,
+}
+
+/// Checks the denial reason; `Ok` is the trimmed reason.
+pub fn reason_problem(reason: &str) -> Result<&str, String> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        Err("Give the reason for the denial; it is sent to the requester.".into())
+    } else if reason.chars().count() > MAX_REASON {
+        Err(format!(
+            "Use at most {MAX_REASON} characters; this one has {}.",
+            reason.chars().count()
+        ))
+    } else {
+        Ok(reason)
+    }
+}
+
+/// The approval email and what storage applies, for request `r` (`token` is the activation
+/// link's secret for access requests).
+fn approval_for(
+    r: &RegistrationRecord,
+    public_url: &str,
+    token: &str,
+    now: DateTime<Utc>,
+) -> (Approval, NewMessage) {
+    let base = public_url.trim_end_matches('/');
+    let expires = now + Duration::days(ACTIVATION_DAYS);
+    let (approval, subject, body) = match r.kind {
+        RequestKind::Access => {
+            let role = r.office_role.portal_role();
+            (
+                Approval::Access {
+                    username: r.email.clone(),
+                    role,
+                    activation_hash: token_hash(token),
+                    activation_expires: expires,
+                },
+                "Your provider portal access is approved",
+                format!(
+                    "Hello {name},\n\n\
+                     The plan verified that you work at {office} (TIN {tin}) and approved your access to the provider portal as {role}.\n\n\
+                     Set your password with this link. It works once, until {until}:\n\
+                     {base}/activate/{token}\n\n\
+                     Your username is {username}. After setting the password you will sign in and set up two-step sign-in with an authenticator app.\n\n\
+                     Claims inquiry is a separate access; you can request it from My account once signed in.\n\n\
+                     If you did not ask for this, contact the plan's Provider Relations.\n",
+                    name = r.name,
+                    office = r.office_name,
+                    tin = r.tin,
+                    role = role.label(),
+                    until = pacific(expires),
+                    username = r.email,
+                ),
+            )
+        }
+        RequestKind::Claims => (
+            Approval::Claims,
+            "Claims inquiry is now part of your portal access",
+            format!(
+                "Hello {},\n\nThe plan approved claims inquiry for you at {} (TIN {}). Claim status and remittance for the office now appear in the portal ({base}/claims) when you are signed in.\n",
+                r.name, r.office_name, r.tin
+            ),
+        ),
+        RequestKind::Tin => (
+            Approval::Tin,
+            "You can now act for another TIN",
+            format!(
+                "Hello {},\n\nThe plan approved your request: you can now act for {} (TIN {}) in the provider portal ({base}/).\n",
+                r.name, r.office_name, r.tin
+            ),
+        ),
+    };
+    let message = NewMessage {
+        to_addr: r.email.clone(),
+        subject: subject.into(),
+        body,
+        created_at: now,
+    };
+    (approval, message)
+}
+
+fn denial_for(r: &RegistrationRecord, reason: &str, now: DateTime<Utc>) -> NewMessage {
+    NewMessage {
+        to_addr: r.email.clone(),
+        subject: "Your provider portal request was not approved".into(),
+        body: format!(
+            "Hello {},\n\nYour request ({}) for {} (TIN {}) was not approved.\n\nReason: {reason}\n\nIf you think this is a mistake, contact the plan's Provider Relations.\n",
+            r.name,
+            r.kind.label(),
+            r.office_name,
+            r.tin
+        ),
+        created_at: now,
+    }
+}
+
+/// Approves or denies `r` as `s`, queueing the email to the requester, and writes the audit
+/// trail. The caller has checked that `s` may decide `r` at all.
 pub async fn decide(
     state: &AppState,
     s: &Signed,
     r: &RegistrationRecord,
     f: &DecideForm,
-) -> Result<Decided, String> {
+) -> Result<Decided, Refused> {
     let now = Utc::now();
     let id = r.id.to_string();
+    if own_request(s, r) {
+        audit::security(
+            state,
+            Some(s),
+            "registration.decide",
+            "registration",
+            &id,
+            "refused",
+        )
+        .await;
+        return Err(Refused::Page(
+            "You cannot decide your own request; someone else must.".into(),
+        ));
+    }
     match f.decision.as_str() {
         "approve" => {
             let token = new_token();
-            let (approval, subject, body) = match r.kind {
-                RequestKind::Access => (
-                    Approval::Access {
-                        username: r.email.clone(),
-                        role: r.office_role.portal_role(),
-                        activation_hash: token_hash(&token),
-                        activation_expires: now + Duration::days(ACTIVATION_DAYS),
-                    },
-                    "Your provider portal access is approved",
-                    format!(
-                        "Hello {},\n\nYour access to the provider portal for {} (TIN {}) is approved.\n\nSet your password within {ACTIVATION_DAYS} days at:\n{}/activate/{token}\n\nYour username is {}. After setting the password you will set up two-step sign-in with an authenticator app.\n",
-                        r.name, r.office_name, r.tin, state.public_url, r.email
-                    ),
-                ),
-                RequestKind::Claims => (
-                    Approval::Claims,
-                    "Claims inquiry is now part of your portal access",
-                    format!(
-                        "Hello {},\n\nThe plan approved claims inquiry for you at {} (TIN {}). Claims and remittance now appear in the portal when you sign in.\n",
-                        r.name, r.office_name, r.tin
-                    ),
-                ),
-                RequestKind::Tin => (
-                    Approval::Tin,
-                    "You can now act for another TIN",
-                    format!(
-                        "Hello {},\n\nThe plan approved your request to act for {} (TIN {}).\n",
-                        r.name, r.office_name, r.tin
-                    ),
-                ),
-            };
-            let message = NewMessage {
-                to_addr: r.email.clone(),
-                subject: subject.into(),
-                body,
-                created_at: now,
-            };
+            let (approval, message) = approval_for(r, &state.public_url, &token, now);
             match state
                 .store
                 .approve_registration(r.id, s.user_id(), &approval, &message)
@@ -298,76 +631,38 @@ pub async fn decide(
                         "ok",
                     )
                     .await;
-                    match r.kind {
-                        RequestKind::Claims => {
-                            audit::security(
-                                state,
-                                Some(s),
-                                "entitlement.grant",
-                                "user",
-                                &done.user_id.to_string(),
-                                "ok",
-                            )
-                            .await
-                        }
-                        RequestKind::Tin => {
-                            audit::security(
-                                state,
-                                Some(s),
-                                "tin.grant",
-                                "user",
-                                &done.user_id.to_string(),
-                                "ok",
-                            )
-                            .await
-                        }
-                        RequestKind::Access => {
-                            audit::security(
-                                state,
-                                Some(s),
-                                "user.invite",
-                                "user",
-                                &done.user_id.to_string(),
-                                "ok",
-                            )
-                            .await
-                        }
-                    }
+                    let follow = match r.kind {
+                        RequestKind::Claims => "entitlement.grant",
+                        RequestKind::Tin => "tin.grant",
+                        RequestKind::Access => "user.invite",
+                    };
+                    audit::security(
+                        state,
+                        Some(s),
+                        follow,
+                        "user",
+                        &done.user_id.to_string(),
+                        "ok",
+                    )
+                    .await;
                     Ok(Decided::Approved)
                 }
                 Ok(None) => Ok(Decided::Taken),
-                Err(storage::StorageError::Duplicate(_)) => Err(format!(
-                    "An account named {} already exists; deny this request or ask the person to use another email.",
+                Err(storage::StorageError::Duplicate(_)) => Err(Refused::Page(format!(
+                    "An account with the username {} already exists, so this request cannot be approved as it is. Deny it with a reason (for example, that the person already has an account), or ask the person to register with another work email.",
                     r.email
-                )),
-                Err(_) => {
-                    Err("The portal could not reach its database; nothing was changed.".into())
+                ))),
+                Err(e) => {
+                    tracing::error!(error = %e, "approval failed");
+                    Err(Refused::Unavailable)
                 }
             }
         }
         "deny" => {
-            let reason = f.reason.trim();
-            if reason.is_empty() {
-                return Err("Give the reason for the denial; it is sent to the requester.".into());
-            }
-            if reason.chars().count() > 1000 {
-                return Err("Use at most 1,000 characters.".into());
-            }
-            let message = NewMessage {
-                to_addr: r.email.clone(),
-                subject: "Your provider portal request was not approved".into(),
-                body: format!(
-                    "Hello {},\n\nYour request ({}) for {} (TIN {}) was not approved.\n\nReason: {reason}\n\nIf this is a mistake, contact the plan's Provider Relations.\n",
-                    r.name,
-                    r.kind.label(),
-                    r.office_name,
-                    r.tin
-                ),
-                created_at: now,
-            };
+            let reason = reason_problem(&f.reason).map_err(Refused::Reason)?;
             match state
                 .store
-                .deny_registration(r.id, s.user_id(), reason, &message)
+                .deny_registration(r.id, s.user_id(), reason, &denial_for(r, reason, now))
                 .await
             {
                 Ok(true) => {
@@ -383,80 +678,81 @@ pub async fn decide(
                     Ok(Decided::Denied)
                 }
                 Ok(false) => Ok(Decided::Taken),
-                Err(_) => {
-                    Err("The portal could not reach its database; nothing was changed.".into())
+                Err(e) => {
+                    tracing::error!(error = %e, "denial failed");
+                    Err(Refused::Unavailable)
                 }
             }
         }
-        _ => Err("Choose approve or deny.".into()),
+        _ => Err(Refused::Page("Choose approve or deny.".into())),
     }
 }
 
-pub async fn decide_route(state: &AppState, s: &Signed, id: i64, f: DecideForm) -> Response {
-    let r = match state.store.registration(id).await {
-        Ok(Some(r)) => r,
-        Ok(None) => return not_found(state, s),
-        Err(_) => return errors::unavailable(state),
-    };
-    match decide(state, s, &r, &f).await {
-        Ok(Decided::Approved) => Redirect::to("/plan/registrations?done=approved").into_response(),
-        Ok(Decided::Denied) => Redirect::to("/plan/registrations?done=denied").into_response(),
-        Ok(Decided::Taken) => {
-            Redirect::to(&format!("/plan/registrations/{id}?done=taken")).into_response()
-        }
-        Err(msg) => {
-            let mut e = FieldErrors::new();
-            e.insert("reason", msg);
-            detail_page(state, s, id, e, None).await
-        }
-    }
-}
-
+/// `POST /plan/registrations/{id}/decide`.
 pub async fn decide_handler(
     State(state): State<AppState>,
     s: Signed,
     Path(id): Path<i64>,
     Form(f): Form<DecideForm>,
 ) -> Response {
-    decide_route(&state, &s, id, f).await
+    let r = match load(&state, &s, id).await {
+        Ok(r) => r,
+        Err(res) => return res,
+    };
+    let mut shown = Shown {
+        reason: f.reason.clone(),
+        ..Shown::default()
+    };
+    match decide(&state, &s, &r, &f).await {
+        Ok(Decided::Approved) => {
+            return Redirect::to("/plan/registrations?done=approved").into_response();
+        }
+        Ok(Decided::Denied) => {
+            return Redirect::to("/plan/registrations?done=denied").into_response();
+        }
+        Ok(Decided::Taken) => {
+            shown.error = Some(
+                "This request was already decided by someone else; nothing was changed. Its decision is shown below."
+                    .into(),
+            );
+        }
+        Err(Refused::Reason(msg)) => {
+            shown.errors.insert("reason", msg);
+        }
+        Err(Refused::Page(msg)) => shown.error = Some(msg),
+        Err(Refused::Unavailable) => return errors::unavailable(&state),
+    }
+    // Show the request as it is now (decided, if someone else was first).
+    let r = match load(&state, &s, id).await {
+        Ok(r) => r,
+        Err(res) => return res,
+    };
+    detail_page(&state, &s, r, shown).await
 }
 
+/// `POST /plan/registrations/{id}/proof`: a letter received by fax or mail, uploaded by staff.
 pub async fn upload_proof(
     State(state): State<AppState>,
     s: Signed,
     Path(id): Path<i64>,
-    mut mp: Multipart,
+    upload: Upload,
 ) -> Response {
-    if !matches!(state.store.registration(id).await, Ok(Some(_))) {
-        return not_found(&state, &s);
-    }
-    let mut file = None;
-    while let Ok(Some(field)) = mp.next_field().await {
-        if field.name() == Some("proof") {
-            let name = field.file_name().unwrap_or("").to_string();
-            match field.bytes().await {
-                Ok(b) => file = Some((name, b.to_vec())),
-                Err(e) => {
-                    let mut err = FieldErrors::new();
-                    err.insert(
-                        "proof",
-                        format!("The upload could not be read: {}", e.body_text()),
-                    );
-                    return detail_page(&state, &s, id, err, None).await;
-                }
-            }
-        }
-    }
-    let checked = match file {
-        Some((name, bytes)) => proof::check(&name, bytes),
-        None => Err("Choose the file to upload.".into()),
+    let r = match load(&state, &s, id).await {
+        Ok(r) => r,
+        Err(res) => return res,
+    };
+    let got = proof::receive(upload, "proof").await;
+    let checked = match (got.problem, got.file) {
+        (Some(why), _) => Err(why),
+        (None, Some((name, bytes))) => proof::check(&name, bytes),
+        (None, None) => Err("Choose the file to upload.".into()),
     };
     let p = match checked {
         Ok(p) => p,
         Err(msg) => {
-            let mut err = FieldErrors::new();
-            err.insert("proof", msg);
-            return detail_page(&state, &s, id, err, None).await;
+            let mut shown = Shown::default();
+            shown.errors.insert("proof", msg);
+            return detail_page(&state, &s, r, shown).await;
         }
     };
     let doc = NewDocument {
@@ -481,11 +777,37 @@ pub async fn upload_proof(
             .await;
             Redirect::to(&format!("/plan/registrations/{id}?done=uploaded")).into_response()
         }
-        Err(_) => errors::unavailable(&state),
+        Err(e) => {
+            tracing::error!(error = %e, "proof not stored");
+            errors::unavailable(&state)
+        }
     }
 }
 
-/// The proof itself, sandboxed: shown by the browser, never run as part of the portal.
+/// `Content-Disposition` for a stored proof. Images open in the browser; PDFs download, since
+/// Chromium does not render a PDF under a sandboxing policy. The name was cleaned on upload;
+/// it is cleaned again here so no quote can reach the header.
+fn disposition(media_type: &str, filename: &str) -> String {
+    let kind = if media_type == "application/pdf" {
+        "attachment"
+    } else {
+        "inline"
+    };
+    let safe: String = filename
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        .take(100)
+        .collect();
+    let safe = if safe.is_empty() {
+        "proof".to_string()
+    } else {
+        safe
+    };
+    format!("{kind}; filename=\"{safe}\"")
+}
+
+/// `GET /plan/registrations/{id}/proof/{doc}`: the proof itself, sandboxed: shown by the browser,
+/// never run as part of the portal, never cached.
 pub async fn proof(
     State(state): State<AppState>,
     s: Signed,
@@ -494,7 +816,10 @@ pub async fn proof(
     let (meta, bytes) = match state.store.document(doc).await {
         Ok(Some((m, b))) if m.registration_id == id => (m, b),
         Ok(_) => return not_found(&state, &s),
-        Err(_) => return errors::unavailable(&state),
+        Err(e) => {
+            tracing::error!(error = %e, "proof lookup failed");
+            return errors::unavailable(&state);
+        }
     };
     audit::security(
         &state,
@@ -507,19 +832,167 @@ pub async fn proof(
     .await;
     let mut res = bytes.into_response();
     let h = res.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&meta.media_type) {
-        h.insert(header::CONTENT_TYPE, v);
-    }
-    // Images open in the browser; PDFs download (a sandboxed PDF does not render in Chromium).
-    let disposition = if meta.media_type == "application/pdf" {
-        "attachment"
-    } else {
-        "inline"
+    // Only the types accepted on upload are ever served as themselves.
+    let media_type = match meta.media_type.as_str() {
+        "application/pdf" => "application/pdf",
+        "image/png" => "image/png",
+        "image/jpeg" => "image/jpeg",
+        _ => "application/octet-stream",
     };
-    if let Ok(v) = HeaderValue::from_str(&format!("{disposition}; filename=\"{}\"", meta.filename))
-    {
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    if let Ok(v) = HeaderValue::from_str(&disposition(media_type, &meta.filename)) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     res.extensions_mut().insert(crate::headers::DocumentPolicy);
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::registration::OfficeRole;
+    use domain::{Npi, Tin};
+
+    fn request(kind: RequestKind, role: OfficeRole) -> RegistrationRecord {
+        RegistrationRecord {
+            id: 7,
+            kind,
+            name: "Linh Tran".into(),
+            email: "linh@irvinefm.org".into(),
+            phone: "7145550100".into(),
+            npi: Npi::parse("1234567893").unwrap(),
+            tin: Tin::parse("951234567").unwrap(),
+            office_name: "Irvine Family Medicine".into(),
+            office_role: role,
+            user_id: None,
+            note: String::new(),
+            submitted_at: Utc::now(),
+            status: RegistrationStatus::Pending,
+            decided_at: None,
+            decided_by: None,
+            decided_by_name: None,
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn access_approval_carries_a_one_time_link() {
+        let r = request(RequestKind::Access, OfficeRole::OfficeManager);
+        let token = "ab".repeat(32);
+        let now = Utc::now();
+        let (approval, mail) = approval_for(&r, "https://portal.plan.org/", &token, now);
+        match approval {
+            Approval::Access {
+                username,
+                role,
+                activation_hash,
+                activation_expires,
+            } => {
+                assert_eq!(username, "linh@irvinefm.org");
+                assert_eq!(role, Role::OfficeAdmin);
+                assert_eq!(activation_hash, token_hash(&token));
+                assert_eq!(activation_expires, now + Duration::days(7));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(mail.to_addr, "linh@irvinefm.org");
+        assert!(
+            mail.body
+                .contains(&format!("https://portal.plan.org/activate/{token}\n")),
+            "{}",
+            mail.body
+        );
+        assert!(mail.body.contains("95-1234567"));
+        assert!(!mail.body.contains(&token_hash(&token)), "never the hash");
+    }
+
+    #[test]
+    fn other_approvals_say_what_they_grant() {
+        let (a, m) = approval_for(
+            &request(RequestKind::Claims, OfficeRole::Billing),
+            "http://x",
+            "t",
+            Utc::now(),
+        );
+        assert!(matches!(a, Approval::Claims));
+        assert!(m.body.contains("claims inquiry"));
+        let (a, m) = approval_for(
+            &request(RequestKind::Tin, OfficeRole::Billing),
+            "http://x",
+            "t",
+            Utc::now(),
+        );
+        assert!(matches!(a, Approval::Tin));
+        assert!(m.body.contains("TIN 95-1234567"));
+        let d = denial_for(
+            &request(RequestKind::Access, OfficeRole::Billing),
+            "No such employee",
+            Utc::now(),
+        );
+        assert!(d.body.contains("Reason: No such employee"));
+    }
+
+    #[test]
+    fn denials_need_a_reason() {
+        assert!(reason_problem("  ").is_err());
+        assert!(reason_problem(&"x".repeat(1001)).is_err());
+        assert_eq!(
+            reason_problem(" Not employed there \n"),
+            Ok("Not employed there")
+        );
+    }
+
+    #[test]
+    fn queue_filters_and_order() {
+        assert_eq!(status_filter(None), Some(RegistrationStatus::Pending));
+        assert_eq!(status_filter(Some("all")), None);
+        assert_eq!(
+            status_filter(Some("denied")),
+            Some(RegistrationStatus::Denied)
+        );
+        assert_eq!(
+            status_filter(Some("<script>")),
+            Some(RegistrationStatus::Pending)
+        );
+        let mut a = request(RequestKind::Access, OfficeRole::Billing);
+        a.status = RegistrationStatus::Approved;
+        a.id = 1;
+        let mut b = request(RequestKind::Access, OfficeRole::Billing);
+        b.id = 2;
+        let mut c = request(RequestKind::Access, OfficeRole::Billing);
+        c.id = 3;
+        let mut rows = vec![a, b, c];
+        pending_first(&mut rows);
+        assert_eq!(rows.iter().map(|r| r.id).collect::<Vec<_>>(), [2, 3, 1]);
+    }
+
+    #[test]
+    fn phones_and_headers() {
+        assert_eq!(phone_label("7145550100"), "(714) 555-0100");
+        assert_eq!(phone_label("1-714-555-0100"), "(714) 555-0100");
+        assert_eq!(phone_label("555"), "555");
+        assert!(same_phone("(714) 555-0100", "7145550100"));
+        assert!(!same_phone("(714) 555-0101", "7145550100"));
+        assert_eq!(
+            disposition("image/png", "scan.png"),
+            "inline; filename=\"scan.png\""
+        );
+        assert_eq!(
+            disposition("application/pdf", "a\"b;.pdf"),
+            "attachment; filename=\"ab.pdf\""
+        );
+    }
+
+    #[test]
+    fn effects_name_the_role() {
+        let e = approve_effect(&request(RequestKind::Access, OfficeRole::FrontDesk));
+        assert!(e.contains("Office user"), "{e}");
+        let e = approve_effect(&request(RequestKind::Access, OfficeRole::OfficeManager));
+        assert!(e.contains("Office administrator"), "{e}");
+    }
 }
