@@ -92,7 +92,7 @@ test.describe.serial('accounts', () => {
     await visitor.getByLabel('NPI').fill(office.npi);
     await visitor.getByRole('button', { name: 'Send registration' }).click();
     await expect(visitor.locator('#registration-submitted')).toContainText('pending verification');
-    await expect(visitor.locator('#registration-submitted')).toContainText('call the office');
+    await expect(visitor.getByRole('main')).toContainText('call the office phone number you gave');
 
     // 2. Provider relations verifies and approves.
     const staff = await newPage(browser);
@@ -115,13 +115,13 @@ test.describe.serial('accounts', () => {
     // 4. The new user sets a password, enrols MFA, lands on the office home, signs out.
     const user = await newPage(browser);
     await user.goto(`${base()}${link![0]}`);
-    await user.getByLabel('Password', { exact: true }).fill('short');
-    await user.getByLabel('Password again').fill('short');
+    await user.getByLabel('New password', { exact: true }).fill('short');
+    await user.getByLabel('New password again').fill('short');
     await user.getByRole('button', { name: 'Set password' }).click();
     await expect(user.locator('#password-error')).toContainText('at least 12');
     const password = 'orange grove harbor lantern';
-    await user.getByLabel('Password', { exact: true }).fill(password);
-    await user.getByLabel('Password again').fill(password);
+    await user.getByLabel('New password', { exact: true }).fill(password);
+    await user.getByLabel('New password again').fill(password);
     await user.getByRole('button', { name: 'Set password' }).click();
     await expect(user.getByText('Your password is set')).toBeVisible();
     await signIn(user, email, password);

@@ -76,6 +76,9 @@ pub async fn check_token(req: Request, expected: String) -> (Request, bool) {
 async fn multipart_field(headers: &HeaderMap, bytes: axum::body::Bytes) -> Option<String> {
     let mut probe = Request::new(Body::from(bytes));
     *probe.headers_mut() = headers.clone();
+    // The body was already read within the portal's limit; axum's 2 MB default for multipart
+    // would refuse a large scan here.
+    axum::extract::DefaultBodyLimit::max(crate::BODY_LIMIT).apply(&mut probe);
     let mut form = Multipart::from_request(probe, &()).await.ok()?;
     while let Ok(Some(field)) = form.next_field().await {
         if field.name() == Some(FIELD) {

@@ -22,9 +22,10 @@ fn quota(burst: u32, every: Duration) -> Quota {
 
 impl Default for Limits {
     /// Sign-in: 20 attempts at once, then one every 3 seconds (a busy front desk behind one
-    /// address signs in many people each morning). Registration: 5, then one a minute.
+    /// address signs in many people each morning). Registration: 10 (a form corrected a few
+    /// times, several people of one office), then one every 30 seconds.
     fn default() -> Self {
-        Limits::new(20, Duration::from_secs(3), 5, Duration::from_secs(60))
+        Limits::new(20, Duration::from_secs(3), 10, Duration::from_secs(30))
     }
 }
 

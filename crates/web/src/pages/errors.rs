@@ -48,7 +48,7 @@ pub fn no_such_record(state: &AppState, signed: &Signed, what: &str) -> Response
         Chrome::signed(state, signed, "Not found", ""),
         StatusCode::NOT_FOUND,
         "Not found",
-        format!("There is no {what} with that number among your office's records."),
+        format!("There is no {what} with that number, or it is not one your account may see."),
     )
 }
 

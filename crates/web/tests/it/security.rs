@@ -334,3 +334,95 @@ async fn signed_in_pages_and_refusals_carry_the_security_headers() {
         assert!(cookie.contains(attr), "{attr} in {cookie}");
     }
 }
+
+/// Plan staff upload a 3 MB scanned letter: the CSRF check reads the multipart token past axum's
+/// 2 MB default, the proof is stored, and it is served back sandboxed.
+#[tokio::test]
+async fn a_large_proof_upload_passes_the_token_check_and_is_served_sandboxed() {
+    let app = App::new().await;
+    let office = app.user("officeadmin").await;
+    let tin = app
+        .store
+        .org(office.org_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .tin
+        .unwrap();
+    let id = app
+        .store
+        .create_registration(&storage::NewRegistration {
+            kind: domain::registration::RequestKind::Access,
+            name: "Pat Newhire".into(),
+            email: "pat@office.test".into(),
+            phone: "7145550123".into(),
+            npi: domain::Npi::parse("1234567893").unwrap(),
+            tin,
+            office_name: "Office".into(),
+            office_role: domain::registration::OfficeRole::FrontDesk,
+            user_id: None,
+            note: String::new(),
+            submitted_at: Utc::now(),
+            source: "test".into(),
+        })
+        .await
+        .unwrap();
+    let staff = app.session("relations").await;
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    pdf.resize(3 * 1024 * 1024, b' ');
+    let boundary = "Bnd7";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"proof\"; filename=\"letter.pdf\"\r\nContent-Type: application/pdf\r\n\r\n",
+        staff.csrf
+    )
+    .into_bytes();
+    body.extend_from_slice(&pdf);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let r = app
+        .send(
+            Request::post(format!("/plan/registrations/{id}/proof"))
+                .header(header::COOKIE, staff.cookie())
+                .header(
+                    header::CONTENT_TYPE,
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .header("sec-fetch-site", "same-origin")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let docs = app.store.documents(id).await.unwrap();
+    assert_eq!(docs.len(), 1);
+    assert_eq!(
+        (docs[0].size, docs[0].media_type.as_str()),
+        (3 * 1024 * 1024, "application/pdf")
+    );
+    let served = app
+        .get(
+            &format!("/plan/registrations/{id}/proof/{}", docs[0].id),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert!(
+        served.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("sandbox")
+    );
+    assert!(
+        served.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    // The same document under another registration's address is not there.
+    let r = app
+        .get(
+            &format!("/plan/registrations/{}/proof/{}", id + 1, docs[0].id),
+            Some(&staff),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
