@@ -7,6 +7,7 @@
 pub mod account;
 pub mod audit_log;
 pub mod claims;
+pub mod decision;
 pub mod errors;
 pub mod home;
 pub mod login;

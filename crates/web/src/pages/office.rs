@@ -10,7 +10,8 @@
 use crate::AppState;
 use crate::audit;
 use crate::auth::Signed;
-use crate::pages::verify::{DecideForm, Decided, Refused, decide, own_request, phone_label};
+use crate::pages::decision::{DecideForm, Decided, Refused, decide, own_request};
+use crate::pages::verify::phone_label;
 use crate::pages::{Chrome, errors, pacific, render};
 use askama::Template;
 use axum::Form;
