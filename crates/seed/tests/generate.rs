@@ -82,6 +82,29 @@ async fn demo_has_one_account_per_role() {
     let office = store.user_by_username("office").await.unwrap().unwrap();
     let office2 = store.user_by_username("office2").await.unwrap().unwrap();
     assert_ne!(office.org_id, office2.org_id);
+    // The two offices bill under different TINs, so neither sees the other's claims.
+    let org1 = store.org(office.org_id).await.unwrap().unwrap();
+    let org2 = store.org(office2.org_id).await.unwrap().unwrap();
+    assert!(org1.claims_allowed && !org2.claims_allowed);
+    let (tin1, tin2) = (org1.tin.unwrap(), org2.tin.unwrap());
+    assert_ne!(tin1, tin2);
+    let scope1 = domain::access::Scope::Tins(vec![tin1]);
+    let scope2 = domain::access::Scope::Tins(vec![tin2]);
+    let mine = store.claims_in_scope(&scope1, 1000).await.unwrap();
+    let theirs = store.claims_in_scope(&scope2, 1000).await.unwrap();
+    assert!(!mine.is_empty(), "the demo office has claims to look at");
+    assert!(
+        mine.iter()
+            .all(|c| !theirs.iter().any(|t| t.number == c.number))
+    );
+    assert!(
+        store
+            .claim_in_scope(&mine[0].number, &scope2)
+            .await
+            .unwrap()
+            .is_none(),
+        "another office's claim is not found"
+    );
     let edi = store.user_by_username("edi").await.unwrap().unwrap();
     let own_tin = store
         .org(office.org_id)

@@ -333,7 +333,7 @@ async fn story(store: Arc<dyn Store>) {
             counts.claim_lines,
             counts.users
         ),
-        (3, 6, 1, 2, 4)
+        (3, 6, 2, 4, 5)
     );
     assert!(store.size_bytes().await.unwrap() > 0);
 }
@@ -416,7 +416,7 @@ async fn tamper_story(url: &str) {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn story_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/portal.db", dir.path().display());
@@ -428,7 +428,7 @@ async fn story_on_sqlite() {
     assert_eq!(again.backend(), "sqlite");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn story_on_postgres() {
     let Ok(admin_url) = std::env::var("PORTAL_TEST_POSTGRES_URL") else {
         eprintln!("story_on_postgres: skipped (PORTAL_TEST_POSTGRES_URL is not set)");

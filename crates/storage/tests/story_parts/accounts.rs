@@ -77,23 +77,47 @@ pub async fn accounts_story(store: Arc<dyn Store>, org: i64, user: i64, claim: &
     );
     assert_eq!(store.users_of_org(org).await.unwrap().len(), 1);
 
-    // Throttle: five failures lock; two concurrent failures are both counted.
+    // Throttle: failures from many instances at once are each counted (compare-and-set), the
+    // fifth locks, and clearing unlocks.
     let now = Utc::now();
-    let a = store.clone();
-    let b = store.clone();
-    let (x, y) = tokio::join!(
-        a.record_sign_in_failure(user, now),
-        b.record_sign_in_failure(user, now)
-    );
-    let mut counts = [x.unwrap().failures, y.unwrap().failures];
-    counts.sort();
-    assert_eq!(counts, [1, 2], "concurrent failures are both counted");
-    for _ in 2..MAX_FAILURES {
-        store.record_sign_in_failure(user, now).await.unwrap();
+    const BURST: u32 = 12;
+    let tasks: Vec<_> = (0..BURST)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.record_sign_in_failure(user, now).await })
+        })
+        .collect();
+    let mut counts = Vec::new();
+    for t in tasks {
+        counts.push(t.await.unwrap().unwrap().failures);
     }
+    counts.sort();
+    assert_eq!(
+        counts,
+        (1..=BURST).collect::<Vec<_>>(),
+        "concurrent failures are each counted once"
+    );
     let locked = store.user(user).await.unwrap().unwrap().throttle;
-    assert_eq!(locked.failures, MAX_FAILURES);
+    assert_eq!(locked.failures, BURST);
     assert!(locked.is_locked(now));
+    store.clear_sign_in_failures(user).await.unwrap();
+    let cleared = store.user(user).await.unwrap().unwrap().throttle;
+    assert_eq!(
+        (cleared.failures, cleared.window_start, cleared.locked_until),
+        (0, None, None)
+    );
+    for n in 1..MAX_FAILURES {
+        let t = store.record_sign_in_failure(user, now).await.unwrap();
+        assert_eq!(t.failures, n);
+        assert!(!t.is_locked(now), "{n} failures do not lock");
+    }
+    let t = store.record_sign_in_failure(user, now).await.unwrap();
+    assert!(t.is_locked(now), "the fifth failure locks");
+    let stored = store.user(user).await.unwrap().unwrap().throttle;
+    assert!(
+        stored.is_locked(now) && stored.failures == MAX_FAILURES,
+        "the lock is stored"
+    );
     store.clear_sign_in_failures(user).await.unwrap();
     assert!(
         !store
@@ -239,14 +263,28 @@ pub async fn accounts_story(store: Arc<dyn Store>, org: i64, user: i64, claim: &
         filename: "letter.pdf".into(),
         media_type: "application/pdf".into(),
         sha256: "abc".into(),
-        bytes: b"%PDF-1.7 letter".to_vec(),
+        // Every byte value (NUL included): proofs are stored as bytes, never as text.
+        bytes: b"%PDF-1.7 letter"
+            .iter()
+            .copied()
+            .chain(0..=255u8)
+            .collect(),
         uploaded_by: None,
         uploaded_at: Utc::now(),
     };
     let doc_id = store.add_document(&doc).await.unwrap();
     let (meta, bytes) = store.document(doc_id).await.unwrap().unwrap();
-    assert_eq!((meta.size, bytes), (15, doc.bytes.clone()));
-    assert_eq!(store.documents(r1).await.unwrap().len(), 1);
+    assert_eq!((meta.size, &bytes), (15 + 256, &doc.bytes));
+    assert_eq!(
+        (
+            meta.filename.as_str(),
+            meta.media_type.as_str(),
+            meta.sha256.as_str()
+        ),
+        ("letter.pdf", "application/pdf", "abc")
+    );
+    assert_eq!(store.documents(r1).await.unwrap(), vec![meta]);
+    assert!(store.document(doc_id + 1000).await.unwrap().is_none());
 
     let access = |username: &str, hash: &str, expires| Approval::Access {
         username: username.into(),
@@ -406,7 +444,8 @@ pub async fn accounts_story(store: Arc<dyn Store>, org: i64, user: i64, claim: &
         (denied.status, denied.reason.as_deref()),
         (RegistrationStatus::Denied, Some("Not employed there"))
     );
-    // An access request for an office the plan has no organisation for yet creates it.
+    // An access request for an office the plan has no organisation for yet creates it; a
+    // username already taken leaves no organisation behind either.
     let r5 = store
         .create_registration(&request(
             RequestKind::Access,
@@ -416,6 +455,42 @@ pub async fn accounts_story(store: Arc<dyn Store>, org: i64, user: i64, claim: &
         ))
         .await
         .unwrap();
+    let offices_before = store
+        .orgs_of_kind(OrgKind::ProviderOffice)
+        .await
+        .unwrap()
+        .len();
+    let users_before = store.counts().await.unwrap().users;
+    let outbox_before = store.outbox(100).await.unwrap().len();
+    let err = store
+        .approve_registration(
+            r5,
+            user,
+            &access("new@irvinefm.org", "t5-dup", Utc::now() + Duration::days(7)),
+            &message("first@neworg.org"),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StorageError::Duplicate(_)), "{err:?}");
+    assert_eq!(
+        store
+            .orgs_of_kind(OrgKind::ProviderOffice)
+            .await
+            .unwrap()
+            .len(),
+        offices_before,
+        "the office created for the approval was rolled back"
+    );
+    assert_eq!(store.counts().await.unwrap().users, users_before);
+    assert_eq!(store.outbox(100).await.unwrap().len(), outbox_before);
+    assert_eq!(
+        store.activation_user("t5-dup", Utc::now()).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.registration(r5).await.unwrap().unwrap().status,
+        RegistrationStatus::Pending
+    );
     let a5 = store
         .approve_registration(
             r5,
@@ -432,27 +507,133 @@ pub async fn accounts_story(store: Arc<dyn Store>, org: i64, user: i64, claim: &
         (OrgKind::ProviderOffice, "Irvine Family Medicine")
     );
 
+    assert_eq!(store.outbox(100).await.unwrap().len(), outbox_before + 1);
+
+    // Two deciders approve the same request at once: one wins, one user, one message.
+    let r6 = store
+        .create_registration(&request(
+            RequestKind::Access,
+            "race@irvinefm.org",
+            tin,
+            None,
+        ))
+        .await
+        .unwrap();
+    let users_before = store.counts().await.unwrap().users;
+    let outbox_before = store.outbox(100).await.unwrap().len();
+    let (s1, s2) = (store.clone(), store.clone());
+    let (x, y) = tokio::join!(
+        tokio::spawn(async move {
+            s1.approve_registration(
+                r6,
+                user,
+                &Approval::Access {
+                    username: "race.one".into(),
+                    role: Role::OfficeUser,
+                    activation_hash: "race1".into(),
+                    activation_expires: Utc::now() + Duration::days(7),
+                },
+                &message("race@irvinefm.org"),
+            )
+            .await
+        }),
+        tokio::spawn(async move {
+            s2.approve_registration(
+                r6,
+                user,
+                &Approval::Access {
+                    username: "race.two".into(),
+                    role: Role::OfficeUser,
+                    activation_hash: "race2".into(),
+                    activation_expires: Utc::now() + Duration::days(7),
+                },
+                &message("race@irvinefm.org"),
+            )
+            .await
+        })
+    );
+    let (x, y) = (x.unwrap().unwrap(), y.unwrap().unwrap());
+    assert!(
+        x.is_some() != y.is_some(),
+        "exactly one approval wins: {x:?} {y:?}"
+    );
+    assert_eq!(store.counts().await.unwrap().users, users_before + 1);
+    assert_eq!(store.outbox(100).await.unwrap().len(), outbox_before + 1);
+    let winner = x.or(y).unwrap();
+    assert_eq!(
+        store.registration(r6).await.unwrap().unwrap().user_id,
+        Some(winner.user_id)
+    );
+
     // Outbox.
     let newest = store.outbox(1).await.unwrap().remove(0);
-    assert_eq!(newest.to_addr, "first@neworg.org");
+    assert_eq!(newest.to_addr, "race@irvinefm.org");
     assert_eq!(newest.sent_at, None);
     store.mark_sent(newest.id, Utc::now()).await.unwrap();
     assert!(store.outbox(1).await.unwrap()[0].sent_at.is_some());
 
-    // Claims in scope: by the billing provider's TIN only.
+    // Claims in scope: by the billing provider's TIN only. Another office's provider bills a
+    // later claim for the same member under another TIN.
+    let other_npi = Npi::parse("1558598797").unwrap();
+    let mut other_provider = super::provider(other_npi);
+    other_provider.tin = other_tin;
+    store.insert_providers(&[other_provider]).await.unwrap();
+    let member = store
+        .claim(claim)
+        .await
+        .unwrap()
+        .expect("the story's claim")
+        .member;
+    let mut other = super::claim(2, &member, other_npi);
+    other.received = super::d("2025-04-05");
+    other.lines[0].service_date = super::d("2025-04-02");
+    other.lines[1].service_date = super::d("2025-03-30");
+    store
+        .insert_claims(std::slice::from_ref(&other))
+        .await
+        .unwrap();
+
     let mine = store
         .claims_in_scope(&Scope::Tins(vec![tin]), 10)
         .await
         .unwrap();
-    assert_eq!(mine.len(), 1);
-    assert_eq!(&mine[0].number, claim);
-    assert!(mine[0].billed.0 > 0);
-    assert!(
+    assert_eq!(mine.len(), 1, "the other TIN's claim is not listed");
+    let s = &mine[0];
+    assert_eq!(&s.number, claim);
+    assert_eq!(s.member, member);
+    assert_eq!(s.member_name, "Ana García");
+    assert_eq!(
+        (s.received, s.service_from),
+        (super::d("2025-03-04"), super::d("2025-03-01"))
+    );
+    assert_eq!((s.billed.0, s.paid.0), (24500, 11000));
+    let theirs = store
+        .claims_in_scope(&Scope::Tins(vec![other_tin]), 10)
+        .await
+        .unwrap();
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].number, other.number);
+    assert_eq!(
+        theirs[0].service_from,
+        super::d("2025-03-30"),
+        "the earliest line"
+    );
+    let both = store
+        .claims_in_scope(&Scope::Tins(vec![tin, other_tin]), 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        both.iter().map(|c| c.number.clone()).collect::<Vec<_>>(),
+        vec![other.number.clone(), claim.clone()],
+        "newest received first"
+    );
+    assert_eq!(
         store
-            .claims_in_scope(&Scope::Tins(vec![other_tin]), 10)
+            .claims_in_scope(&Scope::Tins(vec![tin, other_tin]), 1)
             .await
             .unwrap()
-            .is_empty()
+            .len(),
+        1
     );
     assert!(
         store
@@ -460,6 +641,42 @@ pub async fn accounts_story(store: Arc<dyn Store>, org: i64, user: i64, claim: &
             .await
             .unwrap()
             .is_empty()
+    );
+    assert!(
+        store
+            .claims_in_scope(&Scope::Tins(vec![]), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .claim_in_scope(&other.number, &Scope::Tins(vec![tin]))
+            .await
+            .unwrap()
+            .is_none(),
+        "another TIN's claim answers like one that does not exist"
+    );
+    assert_eq!(
+        store
+            .claim_in_scope(&other.number, &Scope::Tins(vec![other_tin]))
+            .await
+            .unwrap(),
+        Some(other)
+    );
+    assert!(
+        store
+            .claim_in_scope(&ClaimNumber::from_sequence(99), &Scope::Tins(vec![tin]))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .claim_in_scope(claim, &Scope::Nothing)
+            .await
+            .unwrap()
+            .is_none()
     );
     assert!(
         store
