@@ -1,5 +1,7 @@
 //! Plan administrators: find any account; unlock it, reset its two-step sign-in (which signs it
 //! out everywhere; the person enrols again at the next sign-in), deactivate or reactivate it.
+//! Every change is written to the audit trail; each answers with a 303 back to the search with a
+//! code that maps to a fixed text.
 
 use crate::AppState;
 use crate::audit;
@@ -14,6 +16,12 @@ use chrono::Utc;
 use domain::account::UserStatus;
 use serde::Deserialize;
 use std::collections::HashMap;
+use storage::UserRecord;
+
+/// Accounts listed for one search at most.
+const SEARCH_LIMIT: i64 = 50;
+/// Longest search text taken (longer is cut).
+const MAX_QUERY: usize = 100;
 
 pub struct UserRow {
     pub id: i64,
@@ -26,6 +34,7 @@ pub struct UserRow {
     pub mfa: bool,
     pub locked_until: Option<String>,
     pub claims: bool,
+    pub is_me: bool,
 }
 
 #[derive(Template)]
@@ -33,8 +42,10 @@ pub struct UserRow {
 pub struct UsersPage {
     pub chrome: Chrome,
     pub q: String,
+    pub searched: bool,
     pub rows: Vec<UserRow>,
-    pub me: i64,
+    pub limited: bool,
+    pub limit: i64,
     pub notice: Option<&'static str>,
     pub error: Option<&'static str>,
 }
@@ -46,40 +57,73 @@ pub struct SearchQuery {
     pub error: Option<String>,
 }
 
+/// The fixed text for a `?done=` code.
 fn notice_text(code: Option<&str>) -> Option<&'static str> {
     Some(match code? {
         "mfa" => {
-            "Two-step sign-in was reset; the person was signed out and sets it up again at the next sign-in."
+            "Two-step sign-in was reset. The person was signed out everywhere and sets it up again at the next sign-in."
         }
-        "unlocked" => "The account was unlocked.",
+        "unlocked" => "The account was unlocked. The person can sign in again.",
         "deactivated" => "The account was deactivated and signed out everywhere.",
         "reactivated" => "The account is active again.",
+        "unchanged" => "The account already had that status; nothing changed.",
         _ => return None,
     })
 }
 
+/// The fixed text for an `?error=` code.
+fn error_text(code: Option<&str>) -> Option<&'static str> {
+    Some(match code? {
+        "self" => {
+            "You cannot deactivate your own account. Another plan administrator can, if it is really needed."
+        }
+        "invited" => {
+            "This account is invited: it becomes active when the person sets a password from the activation link."
+        }
+        _ => return None,
+    })
+}
+
+/// `GET /plan/users?q=`.
 pub async fn search(
     State(state): State<AppState>,
     s: Signed,
     Query(q): Query<SearchQuery>,
 ) -> Response {
-    let text = q.q.clone().unwrap_or_default();
-    let users = if text.trim().is_empty() {
-        Vec::new()
-    } else {
-        match state.store.search_users(text.trim(), 50).await {
+    let text: String =
+        q.q.unwrap_or_default()
+            .trim()
+            .chars()
+            .take(MAX_QUERY)
+            .collect();
+    let searched = !text.is_empty();
+    let users = if searched {
+        match state.store.search_users(&text, SEARCH_LIMIT).await {
             Ok(u) => u,
-            Err(_) => return errors::unavailable(&state),
+            Err(e) => {
+                tracing::error!(error = %e, "account search failed");
+                return errors::unavailable(&state);
+            }
         }
+    } else {
+        Vec::new()
     };
     let mut orgs: HashMap<i64, String> = HashMap::new();
     for u in &users {
         if let std::collections::hash_map::Entry::Vacant(slot) = orgs.entry(u.org_id) {
-            let name = state.store.org(u.org_id).await.ok().flatten();
-            slot.insert(name.map(|o| o.name).unwrap_or_default());
+            match state.store.org(u.org_id).await {
+                Ok(o) => {
+                    slot.insert(o.map(|o| o.name).unwrap_or_default());
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "organisation lookup failed");
+                    return errors::unavailable(&state);
+                }
+            }
         }
     }
     let now = Utc::now();
+    let limited = users.len() as i64 >= SEARCH_LIMIT;
     let rows = users
         .into_iter()
         .map(|u| UserRow {
@@ -94,6 +138,7 @@ pub async fn search(
                 .filter(|_| u.throttle.is_locked(now))
                 .map(pacific),
             claims: u.claims,
+            is_me: u.id == s.user_id(),
             username: u.username,
             name: u.display_name,
             email: u.email,
@@ -104,34 +149,56 @@ pub async fn search(
         &UsersPage {
             chrome: Chrome::signed(&state, &s, "Accounts", "/plan/users"),
             q: text,
+            searched,
             rows,
-            me: s.user_id(),
+            limited,
+            limit: SEARCH_LIMIT,
             notice: notice_text(q.done.as_deref()),
-            error: (q.error.as_deref() == Some("self"))
-                .then_some("You cannot deactivate your own account."),
+            error: error_text(q.error.as_deref()),
         },
     )
 }
 
-async fn target(state: &AppState, s: &Signed, id: i64) -> Result<storage::UserRecord, Response> {
+/// The account a form names; 404 (the not-found page) for an unknown or malformed id.
+async fn target(state: &AppState, s: &Signed, id: &str) -> Result<UserRecord, Response> {
+    let Ok(id) = id.parse::<i64>() else {
+        return Err(errors::no_such_record(state, s, "account"));
+    };
     match state.store.user(id).await {
         Ok(Some(u)) => Ok(u),
         Ok(None) => Err(errors::no_such_record(state, s, "account")),
-        Err(_) => Err(errors::unavailable(state)),
+        Err(e) => {
+            tracing::error!(error = %e, "account lookup failed");
+            Err(errors::unavailable(state))
+        }
     }
 }
 
-fn back(u: &storage::UserRecord, done: &str) -> Response {
-    let q: String = form_urlencoded::byte_serialize(u.username.as_bytes()).collect();
-    Redirect::to(&format!("/plan/users?q={q}&done={done}")).into_response()
+/// Back to the search that shows the account, with a notice (or error) code.
+fn back(u: &UserRecord, key: &str, code: &str) -> Response {
+    Redirect::to(&back_url(&u.username, key, code)).into_response()
 }
 
-pub async fn reset_mfa(State(state): State<AppState>, s: Signed, Path(id): Path<i64>) -> Response {
-    let u = match target(&state, &s, id).await {
+pub fn back_url(username: &str, key: &str, code: &str) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("q", username)
+        .append_pair(key, code)
+        .finish();
+    format!("/plan/users?{query}")
+}
+
+/// `POST /plan/users/{id}/reset-mfa`: clears the secret and recovery codes and ends every session.
+pub async fn reset_mfa(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(id): Path<String>,
+) -> Response {
+    let u = match target(&state, &s, &id).await {
         Ok(u) => u,
         Err(r) => return r,
     };
-    if state.store.reset_totp(u.id).await.is_err() {
+    if let Err(e) = state.store.reset_totp(u.id).await {
+        tracing::error!(error = %e, "could not reset MFA");
         return errors::unavailable(&state);
     }
     audit::security(
@@ -143,15 +210,17 @@ pub async fn reset_mfa(State(state): State<AppState>, s: Signed, Path(id): Path<
         "ok",
     )
     .await;
-    back(&u, "mfa")
+    back(&u, "done", "mfa")
 }
 
-pub async fn unlock(State(state): State<AppState>, s: Signed, Path(id): Path<i64>) -> Response {
-    let u = match target(&state, &s, id).await {
+/// `POST /plan/users/{id}/unlock`: clears the failed sign-in count and the lock.
+pub async fn unlock(State(state): State<AppState>, s: Signed, Path(id): Path<String>) -> Response {
+    let u = match target(&state, &s, &id).await {
         Ok(u) => u,
         Err(r) => return r,
     };
-    if state.store.clear_sign_in_failures(u.id).await.is_err() {
+    if let Err(e) = state.store.clear_sign_in_failures(u.id).await {
+        tracing::error!(error = %e, "could not unlock an account");
         return errors::unavailable(&state);
     }
     audit::security(
@@ -163,7 +232,7 @@ pub async fn unlock(State(state): State<AppState>, s: Signed, Path(id): Path<i64
         "ok",
     )
     .await;
-    back(&u, "unlocked")
+    back(&u, "done", "unlocked")
 }
 
 #[derive(Deserialize)]
@@ -172,36 +241,61 @@ pub struct StatusForm {
     pub status: String,
 }
 
+/// `POST /plan/users/{id}/status` with `status=active|deactivated`. Deactivating ends every
+/// session of the account (in storage, in the same transaction). Nobody deactivates themselves.
 pub async fn set_status(
     State(state): State<AppState>,
     s: Signed,
-    Path(id): Path<i64>,
+    Path(id): Path<String>,
     Form(f): Form<StatusForm>,
 ) -> Response {
-    let u = match target(&state, &s, id).await {
+    let u = match target(&state, &s, &id).await {
         Ok(u) => u,
         Err(r) => return r,
     };
-    let (status, action, done) = match crate::pages::status_change(&f.status) {
-        Some(change) => change,
-        None => {
-            return (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "status must be active or deactivated",
-            )
-                .into_response();
-        }
+    let Some((status, action, done)) = crate::pages::status_change(&f.status) else {
+        let chrome = Chrome::signed(&state, &s, "Cannot do that", "/plan/users");
+        return errors::bad_request(
+            chrome,
+            "The form asked for an unknown account status. Go back, reload the page and try again.",
+        );
     };
     if u.id == s.user_id() && status != UserStatus::Active {
-        let q: String = form_urlencoded::byte_serialize(u.username.as_bytes()).collect();
-        return Redirect::to(&format!("/plan/users?q={q}&error=self")).into_response();
+        return back(&u, "error", "self");
     }
-    if u.status == UserStatus::Invited && status == UserStatus::Active {
-        return back(&u, "");
+    if u.status == UserStatus::Invited {
+        return back(&u, "error", "invited");
     }
-    if state.store.set_user_status(u.id, status).await.is_err() {
+    if u.status == status {
+        return back(&u, "done", "unchanged");
+    }
+    if let Err(e) = state.store.set_user_status(u.id, status).await {
+        tracing::error!(error = %e, "could not change an account's status");
         return errors::unavailable(&state);
     }
     audit::security(&state, Some(&s), action, "user", &u.id.to_string(), "ok").await;
-    back(&u, done)
+    back(&u, "done", done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_map_to_fixed_texts() {
+        for code in ["mfa", "unlocked", "deactivated", "reactivated", "unchanged"] {
+            assert!(notice_text(Some(code)).is_some(), "{code}");
+        }
+        assert!(notice_text(Some("<b>hi</b>")).is_none());
+        assert!(error_text(Some("self")).is_some());
+        assert!(error_text(Some("mfa")).is_none());
+    }
+
+    #[test]
+    fn the_way_back_quotes_the_username() {
+        assert_eq!(
+            back_url("pat o'neil&x=1", "done", "mfa"),
+            "/plan/users?q=pat+o%27neil%26x%3D1&done=mfa"
+        );
+    }
 }
