@@ -25,6 +25,21 @@ pub struct ClaimSummary {
     pub status: domain::claim::ClaimStatus,
     pub billed: Cents,
     pub paid: Cents,
+    /// CLM01, the office's own patient account number.
+    pub patient_account: String,
+}
+
+/// What an office (or a 276) looks claims up by: any combination, all given ones must match.
+/// Dates bound the claim's first date of service, inclusive.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClaimQuery {
+    pub number: Option<ClaimNumber>,
+    pub patient_account: Option<String>,
+    pub member: Option<MemberId>,
+    pub service_from: Option<NaiveDate>,
+    pub service_to: Option<NaiveDate>,
+    /// At most this many, newest first (clamped to 1..=10,000).
+    pub limit: i64,
 }
 
 pub(crate) async fn insert(store: &SqlStore, claims: &[Claim]) -> Result<()> {
@@ -195,6 +210,7 @@ struct SummaryRow {
     status: String,
     billed: i64,
     paid: i64,
+    patient_account: String,
 }
 
 /// The TIN digits a scope allows; empty means nothing is visible.
@@ -226,18 +242,52 @@ pub(crate) async fn in_scope(
     scope: &Scope,
     limit: i64,
 ) -> Result<Vec<ClaimSummary>> {
+    matching(
+        store,
+        scope,
+        &ClaimQuery {
+            limit,
+            ..ClaimQuery::default()
+        },
+    )
+    .await
+}
+
+pub(crate) async fn matching(
+    store: &SqlStore,
+    scope: &Scope,
+    query: &ClaimQuery,
+) -> Result<Vec<ClaimSummary>> {
     let tins = scope_tins(scope);
     if tins.is_empty() {
         return Ok(Vec::new());
     }
+    // The first date of service, computed once per claim and filtered on.
+    const FIRST_DOS: &str =
+        "(SELECT MIN(l.service_date) FROM claim_lines l WHERE l.claim_number = c.number)";
     let rows: Vec<SummaryRow> = on_pool!(store, p, DB => {
         let mut b = QueryBuilder::<DB>::new(
-            "SELECT c.number, c.member_id, m.first_name, m.last_name, c.billing_npi, c.received, c.status, \
-             (SELECT MIN(l.service_date) FROM claim_lines l WHERE l.claim_number = c.number) AS service_from, \
+            "SELECT c.number, c.member_id, m.first_name, m.last_name, c.billing_npi, c.received, c.status, c.patient_account, ");
+        b.push(FIRST_DOS).push(" AS service_from, \
              (SELECT CAST(COALESCE(SUM(l.billed), 0) AS BIGINT) FROM claim_lines l WHERE l.claim_number = c.number) AS billed, \
              (SELECT CAST(COALESCE(SUM(l.paid), 0) AS BIGINT) FROM claim_lines l WHERE l.claim_number = c.number) AS paid");
         push_scoped(&mut b, &tins, " JOIN members m ON m.id = c.member_id");
-        b.push(" ORDER BY c.received DESC, c.number DESC LIMIT ").push_bind(limit.clamp(1, 10_000));
+        if let Some(n) = &query.number {
+            b.push(" AND c.number = ").push_bind(n.as_str().to_string());
+        }
+        if let Some(a) = &query.patient_account {
+            b.push(" AND c.patient_account = ").push_bind(a.clone());
+        }
+        if let Some(m) = &query.member {
+            b.push(" AND c.member_id = ").push_bind(m.as_str().to_string());
+        }
+        if let Some(d) = query.service_from {
+            b.push(" AND ").push(FIRST_DOS).push(" >= ").push_bind(d);
+        }
+        if let Some(d) = query.service_to {
+            b.push(" AND ").push(FIRST_DOS).push(" <= ").push_bind(d);
+        }
+        b.push(" ORDER BY c.received DESC, c.number DESC LIMIT ").push_bind(query.limit.clamp(1, 10_000));
         b.build_query_as::<SummaryRow>().fetch_all(p).await?
     });
     rows.into_iter()
@@ -253,6 +303,7 @@ pub(crate) async fn in_scope(
                 status: decode("claims.status", &r.status, ClaimStatus::from_code)?,
                 billed: Cents(r.billed),
                 paid: Cents(r.paid),
+                patient_account: r.patient_account,
             })
         })
         .collect()

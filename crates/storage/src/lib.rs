@@ -21,7 +21,7 @@ mod sessions;
 
 pub use accounts::{Identity, NewOrg, NewUser, OrgRecord, TinGrant, UserRecord};
 pub use audit::AuditQuery;
-pub use claims::ClaimSummary;
+pub use claims::{ClaimQuery, ClaimSummary};
 pub use error::StorageError;
 pub use members::{MemberRecord, NewMember};
 pub use outbox::{NewMessage, OutboxMessage};
@@ -106,6 +106,9 @@ pub trait Store: Send + Sync {
     async fn claims_in_scope(&self, scope: &Scope, limit: i64) -> Result<Vec<ClaimSummary>>;
     /// One claim, or `None` when it does not exist *or* lies outside the scope (no leak of which).
     async fn claim_in_scope(&self, number: &ClaimNumber, scope: &Scope) -> Result<Option<Claim>>;
+    /// Office-side claim search (claim number, patient account, member, first date of service
+    /// range), limited to the scope's TINs, newest first.
+    async fn search_claims(&self, scope: &Scope, query: &ClaimQuery) -> Result<Vec<ClaimSummary>>;
 
     // ----- accounts -----
     async fn user_by_username(&self, username: &str) -> Result<Option<UserRecord>>;

@@ -254,6 +254,9 @@ impl Store for SqlStore {
     async fn claim_in_scope(&self, number: &ClaimNumber, scope: &Scope) -> Result<Option<Claim>> {
         crate::claims::one_in_scope(self, number, scope).await
     }
+    async fn search_claims(&self, scope: &Scope, query: &ClaimQuery) -> Result<Vec<ClaimSummary>> {
+        crate::claims::matching(self, scope, query).await
+    }
 
     async fn user(&self, id: i64) -> Result<Option<UserRecord>> {
         accounts::user(self, id).await

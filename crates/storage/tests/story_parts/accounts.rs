@@ -586,6 +586,7 @@ pub async fn accounts_story(store: Arc<dyn Store>, org: i64, user: i64, claim: &
         .member;
     let mut other = super::claim(2, &member, other_npi);
     other.received = super::d("2025-04-05");
+    other.patient_account = format!("{}-B", other.patient_account);
     other.lines[0].service_date = super::d("2025-04-02");
     other.lines[1].service_date = super::d("2025-03-30");
     store
@@ -607,6 +608,65 @@ pub async fn accounts_story(store: Arc<dyn Store>, org: i64, user: i64, claim: &
         (super::d("2025-03-04"), super::d("2025-03-01"))
     );
     assert_eq!((s.billed.0, s.paid.0), (24500, 11000));
+    // Search: every given criterion must match, and the scope still holds.
+    let both_tins = Scope::Tins(vec![tin, other_tin]);
+    let search = |q: storage::ClaimQuery| {
+        let store = store.clone();
+        let scope = both_tins.clone();
+        async move {
+            store
+                .search_claims(&scope, &storage::ClaimQuery { limit: 10, ..q })
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|c| c.number)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        search(storage::ClaimQuery {
+            patient_account: Some(s.patient_account.clone()),
+            ..Default::default()
+        })
+        .await,
+        vec![claim.clone()]
+    );
+    assert_eq!(
+        search(storage::ClaimQuery {
+            member: Some(member.clone()),
+            service_from: Some(super::d("2025-03-15")),
+            service_to: Some(super::d("2025-04-30")),
+            ..Default::default()
+        })
+        .await,
+        vec![other.number.clone()],
+        "the range bounds the first date of service"
+    );
+    assert_eq!(
+        search(storage::ClaimQuery {
+            number: Some(other.number.clone()),
+            patient_account: Some(s.patient_account.clone()),
+            ..Default::default()
+        })
+        .await,
+        Vec::<ClaimNumber>::new(),
+        "criteria combine with AND"
+    );
+    assert!(
+        store
+            .search_claims(
+                &Scope::Tins(vec![tin]),
+                &storage::ClaimQuery {
+                    number: Some(other.number.clone()),
+                    limit: 10,
+                    ..Default::default()
+                }
+            )
+            .await
+            .unwrap()
+            .is_empty(),
+        "another TIN's claim is not found by number"
+    );
     let theirs = store
         .claims_in_scope(&Scope::Tins(vec![other_tin]), 10)
         .await
