@@ -11,6 +11,7 @@ mod accounts;
 mod audit;
 mod auths;
 mod claims;
+mod eligibility;
 mod error;
 mod members;
 mod outbox;
@@ -22,6 +23,9 @@ mod sessions;
 pub use accounts::{Identity, NewOrg, NewUser, OrgRecord, TinGrant, UserRecord};
 pub use audit::AuditQuery;
 pub use claims::{ClaimQuery, ClaimSummary};
+pub use eligibility::{
+    AssignedMember, BatchCounts, BatchRecord, CareGapInputs, NewBatch, ServiceFact,
+};
 pub use error::StorageError;
 pub use members::{MemberRecord, NewMember};
 pub use outbox::{NewMessage, OutboxMessage};
@@ -237,6 +241,36 @@ pub trait Store: Send + Sync {
     async fn audit_head(&self) -> Result<(i64, String)>;
     /// Newest first, filtered (plan administrators' search).
     async fn audit_search(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>>;
+
+    // ----- eligibility -----
+    async fn insert_plan_notices(&self, notices: &[domain::eligibility::PlanNotice])
+    -> Result<()>;
+    /// Every plan notice, by code (a small table: which apply is decided in `domain`).
+    async fn plan_notices(&self) -> Result<Vec<domain::eligibility::PlanNotice>>;
+    /// Members with their eligibility spans, by ID (unknown IDs are left out), for batches.
+    async fn members_by_ids(&self, ids: &[MemberId]) -> Result<Vec<MemberRecord>>;
+    /// Providers by NPI (unknown NPIs are left out).
+    async fn providers_by_npi(&self, npis: &[Npi]) -> Result<Vec<Provider>>;
+    /// The office's assigned members on `on` (PCP on the covering span is under one of the
+    /// scope's TINs), by name, and their claim lines from `since` to `on` (rejected claims left
+    /// out): two queries whatever the number of members.
+    async fn care_gap_inputs(
+        &self,
+        scope: &Scope,
+        on: chrono::NaiveDate,
+        since: chrono::NaiveDate,
+    ) -> Result<CareGapInputs>;
+    /// Appends several audit entries in one transaction, chained in order; returns how many.
+    async fn audit_many(&self, events: &[AuditEvent]) -> Result<u64>;
+    /// Keeps a batch eligibility result, removing every result created before `purge_before`.
+    async fn save_batch(&self, batch: &NewBatch, purge_before: DateTime<Utc>) -> Result<()>;
+    /// A batch result of `user_id` created at or after `not_before`, with its CSV.
+    async fn batch(
+        &self,
+        id: &str,
+        user_id: i64,
+        not_before: DateTime<Utc>,
+    ) -> Result<Option<(BatchRecord, Vec<u8>)>>;
 }
 
 /// Walks the whole audit trail in order and checks its hash chain and head.

@@ -144,6 +144,23 @@ pub(crate) async fn provider(store: &SqlStore, npi: &Npi) -> Result<Option<Provi
     row.map(ProviderRow::into_domain).transpose()
 }
 
+/// Providers whose NPI is in `npis` (at most a chunk of bound parameters), in no order.
+pub(crate) async fn providers_in(store: &SqlStore, npis: &[String]) -> Result<Vec<Provider>> {
+    if npis.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<ProviderRow> = on_pool!(store, p, DB => {
+        let mut b = QueryBuilder::<DB>::new("SELECT * FROM providers WHERE npi IN (");
+        let mut list = b.separated(", ");
+        for n in npis {
+            list.push_bind(n.clone());
+        }
+        b.push(")");
+        b.build_query_as::<ProviderRow>().fetch_all(p).await?
+    });
+    rows.into_iter().map(ProviderRow::into_domain).collect()
+}
+
 pub(crate) async fn insert_trainings(store: &SqlStore, trainings: &[Training]) -> Result<()> {
     on_pool!(store, p, DB => {
         let mut tx = p.begin().await?;

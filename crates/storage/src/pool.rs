@@ -435,4 +435,43 @@ impl Store for SqlStore {
     async fn mark_sent(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
         outbox::mark_sent(self, id, at).await
     }
+
+    // ----- eligibility -----
+    async fn insert_plan_notices(
+        &self,
+        notices: &[domain::eligibility::PlanNotice],
+    ) -> Result<()> {
+        crate::eligibility::insert_notices(self, notices).await
+    }
+    async fn plan_notices(&self) -> Result<Vec<domain::eligibility::PlanNotice>> {
+        crate::eligibility::notices(self).await
+    }
+    async fn members_by_ids(&self, ids: &[MemberId]) -> Result<Vec<MemberRecord>> {
+        crate::eligibility::members_by_ids(self, ids).await
+    }
+    async fn providers_by_npi(&self, npis: &[Npi]) -> Result<Vec<Provider>> {
+        crate::eligibility::providers_by_npi(self, npis).await
+    }
+    async fn care_gap_inputs(
+        &self,
+        scope: &Scope,
+        on: chrono::NaiveDate,
+        since: chrono::NaiveDate,
+    ) -> Result<CareGapInputs> {
+        crate::eligibility::care_gap_inputs(self, scope, on, since).await
+    }
+    async fn audit_many(&self, events: &[AuditEvent]) -> Result<u64> {
+        crate::eligibility::audit_many(self, events).await
+    }
+    async fn save_batch(&self, batch: &NewBatch, purge_before: DateTime<Utc>) -> Result<()> {
+        crate::eligibility::save_batch(self, batch, purge_before).await
+    }
+    async fn batch(
+        &self,
+        id: &str,
+        user_id: i64,
+        not_before: DateTime<Utc>,
+    ) -> Result<Option<(BatchRecord, Vec<u8>)>> {
+        crate::eligibility::batch(self, id, user_id, not_before).await
+    }
 }

@@ -19,6 +19,8 @@ use storage::{NewMember, NewOrg, NewUser, StorageError, Store};
 
 #[path = "story_parts/accounts.rs"]
 mod accounts;
+#[path = "story_parts/eligibility.rs"]
+mod eligibility;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -439,6 +441,24 @@ async fn story_on_postgres() {
     assert_eq!(store.backend(), "postgres");
     story(store).await;
     tamper_story(&url).await;
+}
+
+// Eligibility on a database of its own (it appends audit entries the main story counts).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn eligibility_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/portal.db", dir.path().display());
+    eligibility::eligibility_story(storage::open(&url).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn eligibility_on_postgres() {
+    let Ok(admin_url) = std::env::var("PORTAL_TEST_POSTGRES_URL") else {
+        eprintln!("eligibility_on_postgres: skipped (PORTAL_TEST_POSTGRES_URL is not set)");
+        return;
+    };
+    let url = fresh_postgres_database(&admin_url).await;
+    eligibility::eligibility_story(storage::open(&url).await.unwrap()).await;
 }
 
 #[tokio::test]

@@ -1,0 +1,34 @@
+-- Eligibility (PostgreSQL): what the plan wants offices to know when they check a member, batch
+-- results kept for their uploader to download, and members found by their PCP (care gaps).
+
+CREATE TABLE plan_notices (
+    code              TEXT PRIMARY KEY,
+    level             TEXT NOT NULL CHECK (level IN ('info', 'important')),
+    title             TEXT NOT NULL,
+    body              TEXT NOT NULL,
+    -- Targets; NULL means any.
+    line_of_business  TEXT,
+    network           TEXT,
+    network_kind      TEXT CHECK (network_kind IN ('community', 'delegated')),
+    span_state        TEXT CHECK (span_state IN ('active', 'termed', 'future')),
+    effective_from    DATE NOT NULL,
+    effective_to      DATE
+);
+
+-- A batch's result CSV holds PHI: only its uploader may download it, for a day.
+CREATE TABLE eligibility_batches (
+    id          TEXT PRIMARY KEY,
+    user_id     BIGINT NOT NULL REFERENCES users (id),
+    created_at  TIMESTAMPTZ NOT NULL,
+    filename    TEXT NOT NULL,
+    row_count   BIGINT NOT NULL,
+    found       BIGINT NOT NULL,
+    inactive    BIGINT NOT NULL,
+    not_found   BIGINT NOT NULL,
+    errors      BIGINT NOT NULL,
+    member_ids  TEXT NOT NULL,   -- comma-separated: audited again on download
+    result      BYTEA NOT NULL
+);
+CREATE INDEX eligibility_batches_created ON eligibility_batches (created_at);
+
+CREATE INDEX eligibility_spans_pcp ON eligibility_spans (pcp_npi);
