@@ -254,11 +254,35 @@ mod tests {
     fn well_care_ages_are_taken_on_december_31() {
         let today = d(TODAY);
         // Turns 3 on Dec 31, 2026: in. Turns 3 on Jan 1, 2027: out.
-        assert!(find(&evaluate(&man("2023-12-31"), &[], &[], today), Measure::WellCare).is_some());
-        assert!(find(&evaluate(&man("2024-01-01"), &[], &[], today), Measure::WellCare).is_none());
+        assert!(
+            find(
+                &evaluate(&man("2023-12-31"), &[], &[], today),
+                Measure::WellCare
+            )
+            .is_some()
+        );
+        assert!(
+            find(
+                &evaluate(&man("2024-01-01"), &[], &[], today),
+                Measure::WellCare
+            )
+            .is_none()
+        );
         // 21 on Dec 31 (born Jan 1, 2005): in; 22 by Dec 31 (born Dec 31, 2004): out.
-        assert!(find(&evaluate(&man("2005-01-01"), &[], &[], today), Measure::WellCare).is_some());
-        assert!(find(&evaluate(&man("2004-12-31"), &[], &[], today), Measure::WellCare).is_none());
+        assert!(
+            find(
+                &evaluate(&man("2005-01-01"), &[], &[], today),
+                Measure::WellCare
+            )
+            .is_some()
+        );
+        assert!(
+            find(
+                &evaluate(&man("2004-12-31"), &[], &[], today),
+                Measure::WellCare
+            )
+            .is_none()
+        );
     }
 
     #[test]
@@ -334,7 +358,8 @@ mod tests {
     #[test]
     fn mammography_ages_and_sex() {
         let today = d(TODAY);
-        let has = |p: Patient| find(&evaluate(&p, &[], &[], today), Measure::BreastScreening).is_some();
+        let has =
+            |p: Patient| find(&evaluate(&p, &[], &[], today), Measure::BreastScreening).is_some();
         assert!(has(woman("1976-12-31")), "50 on Dec 31");
         assert!(!has(woman("1977-01-01")), "49 on Dec 31");
         assert!(has(woman("1952-01-01")), "74 on Dec 31");
@@ -364,8 +389,11 @@ mod tests {
         let p = man("1970-01-01");
         let test = [svc("2026-02-01", "83036")];
         assert!(
-            find(&evaluate(&p, &[], &[dx("2024-12-31", "E119")], today), Measure::DiabetesHba1c)
-                .is_none(),
+            find(
+                &evaluate(&p, &[], &[dx("2024-12-31", "E119")], today),
+                Measure::DiabetesHba1c
+            )
+            .is_none(),
             "a diagnosis two years back does not make the member diabetic for this rule"
         );
         let g = evaluate(&p, &[], &[dx("2025-01-01", "E11.9")], today);
@@ -373,14 +401,20 @@ mod tests {
         assert!(a1c.open);
         assert_eq!(a1c.words(), "Diabetes: no HbA1c test yet in 2026");
         assert!(
-            !find(&evaluate(&p, &test, &[dx("2026-01-10", "E1065")], today), Measure::DiabetesHba1c)
-                .unwrap()
-                .open
+            !find(
+                &evaluate(&p, &test, &[dx("2026-01-10", "E1065")], today),
+                Measure::DiabetesHba1c
+            )
+            .unwrap()
+            .open
         );
         // Other E codes are not diabetes; E13 (other specified) is outside the claims rule.
         assert!(
-            find(&evaluate(&p, &[], &[dx("2026-01-10", "E785")], today), Measure::DiabetesHba1c)
-                .is_none()
+            find(
+                &evaluate(&p, &[], &[dx("2026-01-10", "E785")], today),
+                Measure::DiabetesHba1c
+            )
+            .is_none()
         );
         assert!(!is_diabetes("E13.9"));
         // A test last December does not close this year's gap but shows as the last one.
@@ -399,7 +433,8 @@ mod tests {
     fn diabetes_ages() {
         let today = d(TODAY);
         let dxs = [dx("2026-01-10", "E119")];
-        let has = |b: &str| find(&evaluate(&man(b), &[], &dxs, today), Measure::DiabetesHba1c).is_some();
+        let has =
+            |b: &str| find(&evaluate(&man(b), &[], &dxs, today), Measure::DiabetesHba1c).is_some();
         assert!(has("2008-12-31"), "18 on Dec 31");
         assert!(!has("2009-01-01"), "17 on Dec 31");
         assert!(has("1951-01-01"), "75 on Dec 31");

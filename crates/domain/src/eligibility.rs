@@ -127,7 +127,10 @@ fn parse_name(s: &str) -> Result<String, String> {
 pub enum Criteria {
     Id(MemberId),
     /// Last name (any case) with an optional first name (a prefix, any case).
-    Name { last: String, first: Option<String> },
+    Name {
+        last: String,
+        first: Option<String>,
+    },
 }
 
 /// A complete, valid lookup.
@@ -218,8 +221,18 @@ pub fn span_for(spans: &[EligibilitySpan], day: NaiveDate) -> Option<&Eligibilit
     spans
         .iter()
         .find(|s| s.covers(day))
-        .or_else(|| spans.iter().filter(|s| s.state_on(day) == SpanState::Termed).max_by_key(|s| s.start))
-        .or_else(|| spans.iter().filter(|s| s.start > day).min_by_key(|s| s.start))
+        .or_else(|| {
+            spans
+                .iter()
+                .filter(|s| s.state_on(day) == SpanState::Termed)
+                .max_by_key(|s| s.start)
+        })
+        .or_else(|| {
+            spans
+                .iter()
+                .filter(|s| s.start > day)
+                .min_by_key(|s| s.start)
+        })
 }
 
 coded_enum!(
@@ -306,10 +319,25 @@ mod tests {
     #[test]
     fn dates_in_office_forms() {
         let want = Some(d("1980-01-31"));
-        for s in ["1980-01-31", "01/31/1980", "1/31/1980", "01-31-1980", "19800131", " 01/31/1980 "] {
+        for s in [
+            "1980-01-31",
+            "01/31/1980",
+            "1/31/1980",
+            "01-31-1980",
+            "19800131",
+            " 01/31/1980 ",
+        ] {
             assert_eq!(parse_date(s), want, "{s}");
         }
-        for s in ["02/30/1980", "31/01/1980", "1980/01/31", "Jan 31 1980", "", "01/31/80", "1e3"] {
+        for s in [
+            "02/30/1980",
+            "31/01/1980",
+            "1980/01/31",
+            "Jan 31 1980",
+            "",
+            "01/31/80",
+            "1e3",
+        ] {
             assert_eq!(parse_date(s), None, "{s}");
         }
     }
@@ -318,9 +346,21 @@ mod tests {
     fn birth_dates() {
         let today = d("2026-06-15");
         assert_eq!(parse_birth_date("06/15/2026", today), Ok(today));
-        assert!(parse_birth_date("06/16/2026", today).unwrap_err().contains("future"));
-        assert!(parse_birth_date("1899-12-31", today).unwrap_err().contains("1900"));
-        assert!(parse_birth_date("13/01/1980", today).unwrap_err().contains("not a date"));
+        assert!(
+            parse_birth_date("06/16/2026", today)
+                .unwrap_err()
+                .contains("future")
+        );
+        assert!(
+            parse_birth_date("1899-12-31", today)
+                .unwrap_err()
+                .contains("1900")
+        );
+        assert!(
+            parse_birth_date("13/01/1980", today)
+                .unwrap_err()
+                .contains("not a date")
+        );
         assert!(parse_birth_date("", today).unwrap_err().contains("Enter"));
     }
 
@@ -328,7 +368,10 @@ mod tests {
     fn dates_of_service() {
         let today = d("2026-06-15");
         assert_eq!(parse_date_of_service("", today), Ok(today));
-        assert_eq!(parse_date_of_service("2026-01-02", today), Ok(d("2026-01-02")));
+        assert_eq!(
+            parse_date_of_service("2026-01-02", today),
+            Ok(d("2026-01-02"))
+        );
         assert!(parse_date_of_service("2027-06-17", today).is_err());
         assert!(parse_date_of_service("2023-01-01", today).is_ok());
         assert!(parse_date_of_service("2022-12-31", today).is_err());
@@ -344,10 +387,16 @@ mod tests {
             ..Default::default()
         };
         let e = f.parse(today).unwrap_err();
-        assert_eq!(e.keys().copied().collect::<Vec<_>>(), ["birth_date", "date_of_service", "member_id"]);
-        let e = LookupForm { birth_date: "01/31/1980".into(), ..Default::default() }
-            .parse(today)
-            .unwrap_err();
+        assert_eq!(
+            e.keys().copied().collect::<Vec<_>>(),
+            ["birth_date", "date_of_service", "member_id"]
+        );
+        let e = LookupForm {
+            birth_date: "01/31/1980".into(),
+            ..Default::default()
+        }
+        .parse(today)
+        .unwrap_err();
         assert!(e.contains_key("member_id"), "an ID or a name is needed");
         let ok = LookupForm {
             member_id: "m000000042".into(),
@@ -366,7 +415,13 @@ mod tests {
         }
         .parse(today)
         .unwrap();
-        assert_eq!(by_name.criteria, Criteria::Name { last: "O'Neil".into(), first: None });
+        assert_eq!(
+            by_name.criteria,
+            Criteria::Name {
+                last: "O'Neil".into(),
+                first: None
+            }
+        );
         let bad_name = LookupForm {
             last_name: "Smith; DROP".into(),
             birth_date: "1980-01-31".into(),
@@ -378,14 +433,35 @@ mod tests {
     #[test]
     fn the_span_that_answers() {
         let spans = [
-            span("2024-01-01", Some("2024-06-30"), LineOfBusiness::MediCal, "CCN"),
-            span("2024-09-01", Some("2025-03-31"), LineOfBusiness::MediCal, "HHN"),
+            span(
+                "2024-01-01",
+                Some("2024-06-30"),
+                LineOfBusiness::MediCal,
+                "CCN",
+            ),
+            span(
+                "2024-09-01",
+                Some("2025-03-31"),
+                LineOfBusiness::MediCal,
+                "HHN",
+            ),
             span("2026-07-01", None, LineOfBusiness::OneCare, "CCN"),
         ];
         assert_eq!(span_for(&spans, d("2024-02-01")).unwrap().network, "CCN");
-        assert_eq!(span_for(&spans, d("2024-08-01")).unwrap().start, d("2024-01-01"), "latest termed");
-        assert_eq!(span_for(&spans, d("2026-06-15")).unwrap().start, d("2024-09-01"));
-        assert_eq!(span_for(&spans, d("2023-01-01")).unwrap().start, d("2024-01-01"), "first future");
+        assert_eq!(
+            span_for(&spans, d("2024-08-01")).unwrap().start,
+            d("2024-01-01"),
+            "latest termed"
+        );
+        assert_eq!(
+            span_for(&spans, d("2026-06-15")).unwrap().start,
+            d("2024-09-01")
+        );
+        assert_eq!(
+            span_for(&spans, d("2023-01-01")).unwrap().start,
+            d("2024-01-01"),
+            "first future"
+        );
         assert!(has_future_span(&spans, d("2026-06-15")));
         assert!(!has_future_span(&spans, d("2026-07-01")));
         assert_eq!(span_for(&[], d("2026-01-01")), None);
@@ -433,6 +509,10 @@ mod tests {
             .iter()
             .map(|n| n.code.as_str())
             .collect();
-        assert_eq!(got, ["dsnp", "old"], "a future span is not termed; kind must match");
+        assert_eq!(
+            got,
+            ["dsnp", "old"],
+            "a future span is not termed; kind must match"
+        );
     }
 }

@@ -3,9 +3,11 @@
 //! histories, claims with real CPT/HCPCS, ICD-10 and adjustment codes, and authorizations.
 //! The same seed and date give the same plan, whatever the batch size.
 
+mod care;
 mod catalog;
 mod demo;
 mod members;
+mod notices;
 mod plan;
 mod rng;
 
@@ -47,6 +49,7 @@ pub async fn generate(
     store.insert_networks(&networks).await?;
     store.insert_providers(&providers).await?;
     store.insert_trainings(&plan::trainings()).await?;
+    store.insert_plan_notices(&notices::notices()).await?;
     let world = members::World::new(opts.seed, opts.as_of, networks, &providers);
 
     let mut summary = Summary {

@@ -64,7 +64,7 @@ pub struct Generated {
 
 const STREAM_MEMBER: u64 = 1;
 /// Claim numbers are `n * CLAIMS_PER_MEMBER_MAX + k`, unique without coordination.
-const CLAIMS_PER_MEMBER_MAX: u64 = 8;
+pub(crate) const CLAIMS_PER_MEMBER_MAX: u64 = 8;
 
 /// Generates member number `n` (1-based) and their history, deterministically.
 pub fn member(world: &World, n: u64) -> Generated {
@@ -102,7 +102,8 @@ pub fn member(world: &World, n: u64) -> Generated {
         birth_date: birth,
         sex,
     };
-    let claims = claims(world, rng, n, &member, &spans);
+    let mut claims = claims(world, rng, n, &member, &spans);
+    claims.extend(crate::care::claims(world, n, &member, &spans));
     let auths = if rng.chance(0.05) {
         vec![auth(world, rng, n, &member, &spans)]
     } else {
@@ -318,7 +319,7 @@ fn claims(
 
 /// The generator's own small adjudication, so remittance data look real: most lines pay the
 /// fee schedule with a CO-45 write-off; some are denied with the CARC a plan would use.
-fn adjudicate(rng: &mut Rng, line: &mut ClaimLine, fee: Cents, needs_auth: bool) {
+pub(crate) fn adjudicate(rng: &mut Rng, line: &mut ClaimLine, fee: Cents, needs_auth: bool) {
     let denial = if needs_auth && rng.chance(0.3) {
         Some(("197", Some("N54")))
     } else if rng.chance(0.08) {

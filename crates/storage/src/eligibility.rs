@@ -114,26 +114,34 @@ pub(crate) async fn notices(store: &SqlStore) -> Result<Vec<PlanNotice>> {
     let rows: Vec<NoticeRow> =
         on_pool!(store, p, DB => sqlx::query_as::<DB, NoticeRow>(SQL).fetch_all(p).await?);
     rows.into_iter()
-        .map(|(code, level, title, body, lob, network, kind, state, from, to)| {
-            Ok(PlanNotice {
-                code,
-                level: decode("plan_notices.level", &level, NoticeLevel::from_code)?,
-                title,
-                body,
-                line_of_business: lob
-                    .map(|l| decode("plan_notices.line_of_business", &l, LineOfBusiness::from_code))
-                    .transpose()?,
-                network,
-                network_kind: kind
-                    .map(|k| decode("plan_notices.network_kind", &k, NetworkKind::from_code))
-                    .transpose()?,
-                span_state: state
-                    .map(|s| decode("plan_notices.span_state", &s, SpanState::from_code))
-                    .transpose()?,
-                effective_from: from,
-                effective_to: to,
-            })
-        })
+        .map(
+            |(code, level, title, body, lob, network, kind, state, from, to)| {
+                Ok(PlanNotice {
+                    code,
+                    level: decode("plan_notices.level", &level, NoticeLevel::from_code)?,
+                    title,
+                    body,
+                    line_of_business: lob
+                        .map(|l| {
+                            decode(
+                                "plan_notices.line_of_business",
+                                &l,
+                                LineOfBusiness::from_code,
+                            )
+                        })
+                        .transpose()?,
+                    network,
+                    network_kind: kind
+                        .map(|k| decode("plan_notices.network_kind", &k, NetworkKind::from_code))
+                        .transpose()?,
+                    span_state: state
+                        .map(|s| decode("plan_notices.span_state", &s, SpanState::from_code))
+                        .transpose()?,
+                    effective_from: from,
+                    effective_to: to,
+                })
+            },
+        )
         .collect()
 }
 
@@ -159,7 +167,10 @@ fn member(column: &str, (id, first_name, last_name, birth_date, sex): MemberRow)
 
 /// Members by ID with their spans (oldest first), in chunks of bound parameters; missing IDs
 /// are simply absent from the answer.
-pub(crate) async fn members_by_ids(store: &SqlStore, ids: &[MemberId]) -> Result<Vec<MemberRecord>> {
+pub(crate) async fn members_by_ids(
+    store: &SqlStore,
+    ids: &[MemberId],
+) -> Result<Vec<MemberRecord>> {
     let mut ids: Vec<&str> = ids.iter().map(MemberId::as_str).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -387,8 +398,19 @@ pub(crate) async fn batch(
 ) -> Result<Option<(BatchRecord, Vec<u8>)>> {
     const SQL: &str = "SELECT id, user_id, created_at, filename, row_count, found, inactive, not_found, errors, member_ids, result FROM eligibility_batches WHERE id = $1 AND user_id = $2 AND created_at >= $3";
     let row: Option<BatchRow> = on_pool!(store, p, DB => sqlx::query_as::<DB, BatchRow>(SQL).bind(id).bind(user_id).bind(not_before).fetch_optional(p).await?);
-    let Some((id, user_id, created_at, filename, rows, found, inactive, not_found, errors, ids, result)) =
-        row
+    let Some((
+        id,
+        user_id,
+        created_at,
+        filename,
+        rows,
+        found,
+        inactive,
+        not_found,
+        errors,
+        ids,
+        result,
+    )) = row
     else {
         return Ok(None);
     };

@@ -243,8 +243,7 @@ pub trait Store: Send + Sync {
     async fn audit_search(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>>;
 
     // ----- eligibility -----
-    async fn insert_plan_notices(&self, notices: &[domain::eligibility::PlanNotice])
-    -> Result<()>;
+    async fn insert_plan_notices(&self, notices: &[domain::eligibility::PlanNotice]) -> Result<()>;
     /// Every plan notice, by code (a small table: which apply is decided in `domain`).
     async fn plan_notices(&self) -> Result<Vec<domain::eligibility::PlanNotice>>;
     /// Members with their eligibility spans, by ID (unknown IDs are left out), for batches.

@@ -437,10 +437,7 @@ impl Store for SqlStore {
     }
 
     // ----- eligibility -----
-    async fn insert_plan_notices(
-        &self,
-        notices: &[domain::eligibility::PlanNotice],
-    ) -> Result<()> {
+    async fn insert_plan_notices(&self, notices: &[domain::eligibility::PlanNotice]) -> Result<()> {
         crate::eligibility::insert_notices(self, notices).await
     }
     async fn plan_notices(&self) -> Result<Vec<domain::eligibility::PlanNotice>> {

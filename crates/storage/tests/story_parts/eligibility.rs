@@ -145,7 +145,13 @@ pub async fn eligibility_story(store: Arc<dyn Store>) {
     store
         .insert_members(&[
             // Assigned to us today.
-            member(1, "Zamora", Sex::Female, "1970-01-01", vec![span("2025-01-01", None, ours)]),
+            member(
+                1,
+                "Zamora",
+                Sex::Female,
+                "1970-01-01",
+                vec![span("2025-01-01", None, ours)],
+            ),
             // Was ours, now the other office's.
             member(
                 2,
@@ -158,17 +164,41 @@ pub async fn eligibility_story(store: Arc<dyn Store>) {
                 ],
             ),
             // Ours, termed last month.
-            member(3, "Bui", Sex::Female, "1960-01-01", vec![span("2025-01-01", Some("2026-05-31"), ours)]),
+            member(
+                3,
+                "Bui",
+                Sex::Female,
+                "1960-01-01",
+                vec![span("2025-01-01", Some("2026-05-31"), ours)],
+            ),
             // Ours, the last day of the span is today.
-            member(4, "Abbott", Sex::Male, "1980-01-01", vec![span("2026-01-01", Some("2026-06-15"), ours)]),
+            member(
+                4,
+                "Abbott",
+                Sex::Male,
+                "1980-01-01",
+                vec![span("2026-01-01", Some("2026-06-15"), ours)],
+            ),
         ])
         .await
         .unwrap();
     store
         .insert_claims(&[
             // Billed by the other office: still the member's care.
-            claim(1, 1, theirs, ClaimStatus::Paid, &[("77067", "2025-02-01"), ("99213", "2023-12-31")]),
-            claim(2, 1, ours, ClaimStatus::Rejected, &[("83036", "2026-02-01")]),
+            claim(
+                1,
+                1,
+                theirs,
+                ClaimStatus::Paid,
+                &[("77067", "2025-02-01"), ("99213", "2023-12-31")],
+            ),
+            claim(
+                2,
+                1,
+                ours,
+                ClaimStatus::Rejected,
+                &[("83036", "2026-02-01")],
+            ),
             claim(3, 1, ours, ClaimStatus::Denied, &[("83036", "2026-06-16")]),
             claim(4, 2, ours, ClaimStatus::Paid, &[("99393", "2025-05-05")]),
             claim(5, 4, ours, ClaimStatus::Pended, &[("99395", "2026-06-15")]),
@@ -195,7 +225,10 @@ pub async fn eligibility_story(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(got.len(), 2);
-    let two = got.iter().find(|m| m.member.id == MemberId::from_sequence(2)).unwrap();
+    let two = got
+        .iter()
+        .find(|m| m.member.id == MemberId::from_sequence(2))
+        .unwrap();
     assert_eq!(two.spans.len(), 2);
     assert!(two.spans[0].start < two.spans[1].start);
     assert_eq!(
@@ -216,10 +249,17 @@ pub async fn eligibility_story(store: Arc<dyn Store>) {
         .care_gap_inputs(&scope, on, d("2024-01-01"))
         .await
         .unwrap();
-    let ids: Vec<&str> = inputs.members.iter().map(|m| m.member.id.as_str()).collect();
+    let ids: Vec<&str> = inputs
+        .members
+        .iter()
+        .map(|m| m.member.id.as_str())
+        .collect();
     assert_eq!(
         ids,
-        [MemberId::from_sequence(4).as_str(), MemberId::from_sequence(1).as_str()],
+        [
+            MemberId::from_sequence(4).as_str(),
+            MemberId::from_sequence(1).as_str()
+        ],
         "Abbott then Zamora: not the one who moved to another office, not the termed one"
     );
     assert!(inputs.members.iter().all(|m| m.pcp == ours));
@@ -239,14 +279,30 @@ pub async fn eligibility_story(store: Arc<dyn Store>) {
     );
     assert_eq!(inputs.services[0].diagnoses, ["E119", "I10"]);
     let other = store
-        .care_gap_inputs(&Scope::Tins(vec![Tin::parse("330000002").unwrap()]), on, d("2024-01-01"))
+        .care_gap_inputs(
+            &Scope::Tins(vec![Tin::parse("330000002").unwrap()]),
+            on,
+            d("2024-01-01"),
+        )
         .await
         .unwrap();
-    assert_eq!(other.members.len(), 1, "the other office sees only its own member");
-    assert_eq!(other.members[0].member.id, MemberId::from_sequence(2));
-    assert!(other.services.iter().all(|s| s.member == MemberId::from_sequence(2)));
     assert_eq!(
-        store.care_gap_inputs(&Scope::Nothing, on, d("2024-01-01")).await.unwrap(),
+        other.members.len(),
+        1,
+        "the other office sees only its own member"
+    );
+    assert_eq!(other.members[0].member.id, MemberId::from_sequence(2));
+    assert!(
+        other
+            .services
+            .iter()
+            .all(|s| s.member == MemberId::from_sequence(2))
+    );
+    assert_eq!(
+        store
+            .care_gap_inputs(&Scope::Nothing, on, d("2024-01-01"))
+            .await
+            .unwrap(),
         storage::CareGapInputs::default()
     );
 
@@ -317,28 +373,55 @@ pub async fn eligibility_story(store: Arc<dyn Store>) {
         result: b"member_id,result\r\nM000000001,found\r\n\x00\xff".to_vec(),
     };
     let old = batch("old-batch", now - Duration::hours(30));
-    store.save_batch(&old, now - Duration::days(7)).await.unwrap();
+    store
+        .save_batch(&old, now - Duration::days(7))
+        .await
+        .unwrap();
     let fresh = batch("fresh-batch", now);
-    store.save_batch(&fresh, now - Duration::hours(24)).await.unwrap();
+    store
+        .save_batch(&fresh, now - Duration::hours(24))
+        .await
+        .unwrap();
     let (rec, bytes) = store
         .batch("fresh-batch", u1, now - Duration::hours(24))
         .await
         .unwrap()
         .expect("the uploader's batch");
     assert_eq!(bytes, fresh.result, "bytes come back exactly");
-    assert_eq!((rec.counts, rec.member_ids.clone()), (fresh.counts, fresh.member_ids.clone()));
+    assert_eq!(
+        (rec.counts, rec.member_ids.clone()),
+        (fresh.counts, fresh.member_ids.clone())
+    );
     assert_eq!(rec.filename, "members.csv");
     assert!(
-        store.batch("fresh-batch", u2, now - Duration::hours(24)).await.unwrap().is_none(),
+        store
+            .batch("fresh-batch", u2, now - Duration::hours(24))
+            .await
+            .unwrap()
+            .is_none(),
         "another user cannot read it"
     );
     assert!(
-        store.batch("old-batch", u1, now - Duration::days(7)).await.unwrap().is_none(),
+        store
+            .batch("old-batch", u1, now - Duration::days(7))
+            .await
+            .unwrap()
+            .is_none(),
         "older than a day: purged when the next batch was saved"
     );
     assert!(
-        store.batch("fresh-batch", u1, now + Duration::minutes(1)).await.unwrap().is_none(),
+        store
+            .batch("fresh-batch", u1, now + Duration::minutes(1))
+            .await
+            .unwrap()
+            .is_none(),
         "expired"
     );
-    assert!(store.save_batch(&fresh, now - Duration::hours(24)).await.is_err(), "ids are unique");
+    assert!(
+        store
+            .save_batch(&fresh, now - Duration::hours(24))
+            .await
+            .is_err(),
+        "ids are unique"
+    );
 }
