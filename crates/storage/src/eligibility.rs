@@ -308,6 +308,29 @@ pub(crate) async fn care_gap_inputs(
     Ok(CareGapInputs { members, services })
 }
 
+/// One member's claim lines from `since` to `on` (rejected claims left out), for the care-gap
+/// count shown with their eligibility.
+pub(crate) async fn member_facts(
+    store: &SqlStore,
+    id: &MemberId,
+    on: NaiveDate,
+    since: NaiveDate,
+) -> Result<Vec<ServiceFact>> {
+    const SQL: &str = "SELECT c.member_id, l.service_date, l.procedure, c.diagnoses FROM claims c JOIN claim_lines l ON l.claim_number = c.number \
+                       WHERE c.member_id = $1 AND c.status <> 'rejected' AND l.service_date >= $2 AND l.service_date <= $3";
+    let rows: Vec<FactRow> = on_pool!(store, p, DB => sqlx::query_as::<DB, FactRow>(SQL).bind(id.as_str()).bind(since).bind(on).fetch_all(p).await?);
+    rows.into_iter()
+        .map(|(id, date, procedure, diagnoses)| {
+            Ok(ServiceFact {
+                member: MemberId::parse(&id).map_err(|e| corrupt("claims.member_id", e))?,
+                date,
+                procedure,
+                diagnoses: split_list(&diagnoses),
+            })
+        })
+        .collect()
+}
+
 /// Appends many audit entries in one transaction (one chain-head bump per entry, same hashing
 /// as a single append): a batch or a worklist is recorded whole or not at all.
 pub(crate) async fn audit_many(store: &SqlStore, events: &[AuditEvent]) -> Result<u64> {

@@ -259,6 +259,14 @@ pub trait Store: Send + Sync {
         on: chrono::NaiveDate,
         since: chrono::NaiveDate,
     ) -> Result<CareGapInputs>;
+    /// One member's claim lines from `since` to `on` (rejected claims left out): the care-gap
+    /// count on the eligibility page.
+    async fn member_care_facts(
+        &self,
+        id: &MemberId,
+        on: chrono::NaiveDate,
+        since: chrono::NaiveDate,
+    ) -> Result<Vec<ServiceFact>>;
     /// Appends several audit entries in one transaction, chained in order; returns how many.
     async fn audit_many(&self, events: &[AuditEvent]) -> Result<u64>;
     /// Keeps a batch eligibility result, removing every result created before `purge_before`.

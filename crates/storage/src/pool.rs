@@ -457,6 +457,14 @@ impl Store for SqlStore {
     ) -> Result<CareGapInputs> {
         crate::eligibility::care_gap_inputs(self, scope, on, since).await
     }
+    async fn member_care_facts(
+        &self,
+        id: &MemberId,
+        on: chrono::NaiveDate,
+        since: chrono::NaiveDate,
+    ) -> Result<Vec<ServiceFact>> {
+        crate::eligibility::member_facts(self, id, on, since).await
+    }
     async fn audit_many(&self, events: &[AuditEvent]) -> Result<u64> {
         crate::eligibility::audit_many(self, events).await
     }

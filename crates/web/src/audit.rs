@@ -127,3 +127,36 @@ pub async fn phi_read(
         crate::pages::errors::unavailable(state)
     })
 }
+
+/// Records reads of several members at once (a batch, a worklist page), in one transaction,
+/// before they are shown; `Err` is the page to show instead.
+pub async fn phi_reads(
+    state: &AppState,
+    signed: &Signed,
+    action: &str,
+    record_type: &str,
+    record_ids: &[String],
+) -> Result<(), Response> {
+    let events: Vec<AuditEvent> = record_ids
+        .iter()
+        .map(|id| {
+            entry(
+                Actor::from(signed),
+                &signed.source,
+                action,
+                record_type,
+                id,
+                "ok",
+            )
+        })
+        .collect();
+    state
+        .store
+        .audit_many(&events)
+        .await
+        .map(|_| ())
+        .map_err(|err| {
+            tracing::error!(error = %err, record_type, "AUDIT WRITE FAILED: read refused");
+            crate::pages::errors::unavailable(state)
+        })
+}

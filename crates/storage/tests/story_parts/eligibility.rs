@@ -306,6 +306,17 @@ pub async fn eligibility_story(store: Arc<dyn Store>) {
         storage::CareGapInputs::default()
     );
 
+    // One member's lines, the same rules.
+    let mut one: Vec<String> = store
+        .member_care_facts(&MemberId::from_sequence(1), on, d("2024-01-01"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.procedure)
+        .collect();
+    one.sort();
+    assert_eq!(one, ["77067"]);
+
     // Audit entries in bulk keep the chain whole, after and between single appends.
     let event = |i: usize| AuditEvent {
         actor: Some(1),
