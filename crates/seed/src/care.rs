@@ -85,7 +85,11 @@ pub fn claims(world: &World, n: u64, member: &Member, spans: &[EligibilitySpan])
     }
     if (18..=75).contains(&age) && rng.chance(0.12) {
         let last_year = NaiveDate::from_ymd_opt(today.year() - 1, 1, 1).expect("valid");
-        let from = if rng.chance(0.6) { year_start } else { last_year };
+        let from = if rng.chance(0.6) {
+            year_start
+        } else {
+            last_year
+        };
         if let Some(day) = day_in_spans(rng, spans, from, until) {
             // A diabetes visit; about half with the HbA1c drawn the same day.
             let mut lines = vec![("99214", 13_000)];

@@ -5,7 +5,8 @@
 
 use crate::AppState;
 use crate::pages::{
-    account, audit_log, claims, home, login, mfa, office, outbox, register, users, verify,
+    account, alerts, audit_log, claims, eligibility, home, login, mfa, office, outbox, register,
+    users, verify,
 };
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
@@ -188,6 +189,43 @@ pub fn table() -> Vec<Route> {
             "/claims/{number}",
             May(P::ViewClaims),
             get(claims::detail),
+        ),
+        // Eligibility (PHI criteria: POST only), batch eligibility, clinical alerts.
+        route(
+            M::GET,
+            "/eligibility",
+            May(P::CheckEligibility),
+            get(eligibility::form),
+        ),
+        route(
+            M::POST,
+            "/eligibility",
+            May(P::CheckEligibility),
+            post(eligibility::search),
+        ),
+        route(
+            M::GET,
+            "/eligibility/batch",
+            May(P::CheckEligibility),
+            get(eligibility::batch_form),
+        ),
+        route(
+            M::POST,
+            "/eligibility/batch",
+            May(P::CheckEligibility),
+            post(eligibility::batch_submit),
+        ),
+        route(
+            M::GET,
+            "/eligibility/batch/{batch}",
+            May(P::CheckEligibility),
+            get(eligibility::batch_download),
+        ),
+        route(
+            M::GET,
+            "/alerts",
+            May(P::CheckEligibility),
+            get(alerts::dashboard),
         ),
         // Office administrators: their own office's users.
         route(

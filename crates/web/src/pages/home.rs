@@ -144,6 +144,18 @@ async fn public_home(state: &AppState, visitor: &Visitor) -> Response {
 async fn signed_home(state: &AppState, s: &Signed) -> Response {
     let p = &s.principal;
     let mut actions = Vec::new();
+    if p.may(Permission::CheckEligibility) {
+        actions.push(Action {
+            path: "/eligibility",
+            label: "Eligibility",
+            about: "Check a member's coverage, network and PCP on a date of service; or a whole CSV file at once.".into(),
+        });
+        actions.push(Action {
+            path: "/alerts",
+            label: "Clinical alerts",
+            about: "Open care gaps of the members assigned to your office's PCPs.".into(),
+        });
+    }
     if p.may(Permission::ViewClaims) {
         actions.push(Action {
             path: "/claims",

@@ -5,9 +5,11 @@
 //! never a stack trace.
 
 pub mod account;
+pub mod alerts;
 pub mod audit_log;
 pub mod claims;
 pub mod decision;
+pub mod eligibility;
 pub mod errors;
 pub mod home;
 pub mod login;
@@ -31,6 +33,16 @@ use std::collections::BTreeMap;
 /// `(path, label, needs)`; `None` means any signed-in user.
 const SIGNED_NAV: &[(&str, &str, Option<Permission>)] = &[
     ("/", "Home", None),
+    (
+        "/eligibility",
+        "Eligibility",
+        Some(Permission::CheckEligibility),
+    ),
+    (
+        "/alerts",
+        "Clinical alerts",
+        Some(Permission::CheckEligibility),
+    ),
     ("/claims", "Claims", Some(Permission::ViewClaims)),
     (
         "/office/users",

@@ -42,6 +42,7 @@ const ACCOUNTS: &[&str] = &[
 
 const OFFICE_STAFF_WITHOUT_CLAIMS: &[&str] = &["office", "officeadmin", "office2"];
 const PROVIDER_RELATIONS: &[&str] = &["relations", "planadmin"];
+const OFFICE_STAFF: &[&str] = &["office", "claims", "officeadmin", "office2"];
 
 /// Who may use `path` (the same for each method a path has).
 fn expected(path: &str) -> Option<Who> {
@@ -58,6 +59,10 @@ fn expected(path: &str) -> Option<Who> {
         "/account/claims-access" => Only(OFFICE_STAFF_WITHOUT_CLAIMS),
         "/account/tins" => Only(&["edi"]),
         "/claims" | "/claims/{number}" => Only(&["claims"]),
+        // Eligibility and clinical alerts: every office user (claims entitlement or not).
+        "/eligibility" | "/eligibility/batch" | "/eligibility/batch/{batch}" | "/alerts" => {
+            Only(OFFICE_STAFF)
+        }
         "/office/users"
         | "/office/users/{id}/status"
         | "/office/users/{id}/claims"
@@ -148,6 +153,7 @@ fn fill(path: &str, r: &Records, own: bool) -> String {
         .replace("{token}", &"0".repeat(64))
         .replace("{number}", claim)
         .replace("{doc}", "999999")
+        .replace("{batch}", &"0".repeat(64))
         .replace("{id}", &id.to_string())
 }
 
