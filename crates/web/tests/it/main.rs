@@ -3,6 +3,8 @@
 
 mod basics;
 mod common;
+mod eligibility;
 mod matrix;
+mod phi;
 mod security;
 mod signin;
