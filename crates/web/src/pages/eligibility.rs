@@ -656,14 +656,23 @@ pub fn read_batch(bytes: &[u8]) -> Result<Vec<InputRow>, String> {
         Ok(s) => s.trim_start_matches('\u{feff}').to_string(),
         Err(_) => bytes.iter().map(|&b| b as char).collect(),
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|_| "The first row of the file cannot be read as CSV column names.".to_string())?
-        .clone();
+    // One line, one row (member lists have no quoted line breaks), so that a row's number is
+    // its line in the file, blank lines counted.
+    let parse_line = |line: &str| -> Option<csv::StringRecord> {
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(line.as_bytes());
+        r.records().next().and_then(Result::ok)
+    };
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
+    let headers = lines
+        .next()
+        .and_then(|(_, l)| parse_line(l))
+        .ok_or_else(|| "The file is empty: its first row must name the columns.".to_string())?;
     let cols: Vec<Option<Column>> = headers.iter().map(column).collect();
     let has = |c: Column| cols.contains(&Some(c));
     if !has(Column::BirthDate) || !(has(Column::MemberId) || has(Column::LastName)) {
@@ -680,10 +689,12 @@ pub fn read_batch(bytes: &[u8]) -> Result<Vec<InputRow>, String> {
         ));
     }
     let mut rows = Vec::new();
-    for (i, rec) in reader.records().enumerate() {
-        let line = i + 2;
-        let rec = rec.map_err(|_| format!("Row {line} of the file cannot be read as CSV."))?;
-        if rec.iter().all(|v| v.is_empty()) {
+    for (i, text_line) in lines {
+        let line = i + 1;
+        let Some(rec) = parse_line(text_line) else {
+            return Err(format!("Row {line} of the file cannot be read as CSV."));
+        };
+        if rec.iter().all(|v| v.trim().is_empty()) {
             continue;
         }
         if rows.len() == BATCH_MAX_ROWS {
@@ -694,7 +705,7 @@ pub fn read_batch(bytes: &[u8]) -> Result<Vec<InputRow>, String> {
         }
         let mut form = LookupForm::default();
         for (value, col) in rec.iter().zip(&cols) {
-            let v: String = value.chars().take(100).collect();
+            let v: String = value.trim().chars().take(100).collect();
             match col {
                 Some(Column::MemberId) => form.member_id = v,
                 Some(Column::BirthDate) => form.birth_date = v,
