@@ -39,7 +39,7 @@ async function signIn(page: Page, username: string) {
 test.describe.serial('eligibility', () => {
   let page: Page;
   // A member assigned to the office, read from the alerts worklist.
-  let member = { id: '', name: '', birth: '' };
+  let member = { id: '', name: '', last: '', birth: '' };
 
   test.beforeAll(async ({ browser }) => {
     page = await (await browser.newContext()).newPage();
@@ -70,8 +70,11 @@ test.describe.serial('eligibility', () => {
     for (let i = 0; i < n; i++) await expect(filtered.nth(i).locator('td').nth(3)).toContainText('No mammogram since');
 
     const first = filtered.first().locator('td');
+    // The worklist lists "Last, First"; the eligibility page says "First Last".
+    const [lastName, firstName] = (await first.nth(0).textContent())!.trim().split(/,\s*/);
     member = {
-      name: (await first.nth(0).textContent())!.trim(),
+      name: `${firstName} ${lastName}`,
+      last: lastName,
       id: (await first.nth(1).textContent())!.trim(),
       birth: (await first.nth(2).textContent())!.trim(),
     };
@@ -98,9 +101,8 @@ test.describe.serial('eligibility', () => {
   });
 
   test('a member found by last name and birth date', async () => {
-    const last = member.name.split(' ').slice(1).join(' ');
     await page.getByLabel('Member ID').fill('');
-    await page.getByLabel('Last name').fill(last);
+    await page.getByLabel('Last name').fill(member.last);
     await page.getByLabel('Birth date').fill(member.birth);
     await page.getByRole('button', { name: 'Check eligibility' }).click();
     const several = page.locator('#matches');

@@ -76,9 +76,10 @@ pub fn notices() -> Vec<PlanNotice> {
     let mut future = notice(
         "coverage-future",
         Info,
-        "Coverage starts later",
-        "This member has coverage starting after the date of service (shown in the spans \
-         below). Services before its start date are not covered by it.",
+        "Coverage starts or changes later",
+        "This member has a span of coverage starting after the date of service (see the \
+         eligibility history). For services from its start date, check eligibility again: the \
+         line of business, health network and PCP may differ.",
     );
     future.span_state = Some(SpanState::Future);
     vec![delegated, community, dsnp, pace, termed, future]

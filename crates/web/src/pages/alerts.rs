@@ -190,7 +190,7 @@ pub async fn dashboard(
         .map(|(i, g)| {
             let a = &inputs.members[*i];
             WorkRow {
-                member_name: format!("{} {}", a.member.first_name, a.member.last_name),
+                member_name: format!("{}, {}", a.member.last_name, a.member.first_name),
                 member_id: a.member.id.to_string(),
                 birth_date: us_date(a.member.birth_date),
                 measure_code: g.measure.code(),

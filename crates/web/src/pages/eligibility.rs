@@ -741,6 +741,18 @@ fn result(outcome: BatchOutcome, message: impl Into<String>) -> RowResult {
     }
 }
 
+/// A form field as people call it, for messages in a batch row.
+fn field_label(name: &str) -> &str {
+    match name {
+        "member_id" => "Member ID",
+        "birth_date" => "Birth date",
+        "last_name" => "Last name",
+        "first_name" => "First name",
+        "date_of_service" => "Date of service",
+        other => other,
+    }
+}
+
 /// Answers every row: members read in bulk (by ID), name searches one by one.
 async fn answer(
     state: &AppState,
@@ -752,7 +764,7 @@ async fn answer(
         .map(|r| {
             r.form.parse(today).map_err(|e| {
                 e.iter()
-                    .map(|(k, v)| format!("{k}: {v}"))
+                    .map(|(k, v)| format!("{}: {v}", field_label(k)))
                     .collect::<Vec<_>>()
                     .join(" ")
             })
@@ -1065,9 +1077,12 @@ pub async fn batch_submit(State(state): State<AppState>, signed: Signed, req: Re
         .map(|(input, r)| AttentionRow {
             row: input.line,
             member_id: input.form.member_id.clone(),
-            name: format!("{} {}", input.form.first_name, input.form.last_name)
-                .trim()
-                .to_string(),
+            name: match &r.member {
+                Some(m) => format!("{} {}", m.first_name, m.last_name),
+                None => format!("{} {}", input.form.first_name, input.form.last_name)
+                    .trim()
+                    .to_string(),
+            },
             outcome_code: r.outcome.code(),
             outcome: r.outcome.label(),
             message: r.message.clone(),

@@ -347,7 +347,7 @@ async fn lookup_by_id_shows_spans_network_pcp_and_notices_and_is_audited() {
         "the termed notice"
     );
     assert!(
-        r.body.contains("Coverage starts later"),
+        r.body.contains("Coverage starts or changes later"),
         "a future span notice"
     );
 }
@@ -590,7 +590,7 @@ async fn a_batch_answers_each_row_in_order_and_keeps_the_result_for_its_uploader
         "the span of that date of service"
     );
     assert!(
-        rows[4][16].contains("member_id") && rows[4][16].contains("birth_date"),
+        rows[4][16].contains("Member ID:") && rows[4][16].contains("Birth date:"),
         "{}",
         &rows[4][16]
     );
