@@ -53,6 +53,14 @@ fn pcp_on(spans: &[EligibilitySpan], day: NaiveDate) -> Option<Npi> {
     spans.iter().find(|s| s.covers(day)).and_then(|s| s.pcp)
 }
 
+/// A visit to bill: day, the PCP (if any), lines (code, fee) and diagnoses.
+type Visit = (
+    NaiveDate,
+    Option<Npi>,
+    Vec<(&'static str, i64)>,
+    Vec<&'static str>,
+);
+
 /// Preventive-care claims of member `n`.
 pub fn claims(world: &World, n: u64, member: &Member, spans: &[EligibilitySpan]) -> Vec<Claim> {
     let rng = &mut Rng::for_record(world.seed, STREAM_CARE, n);
@@ -61,8 +69,7 @@ pub fn claims(world: &World, n: u64, member: &Member, spans: &[EligibilitySpan])
     let until = today - Days::new(14);
     let year_start = NaiveDate::from_ymd_opt(today.year(), 1, 1).expect("valid");
     let age = age_on(member.birth_date, today);
-    // (day, billing NPI, lines (code, fee), diagnoses)
-    let mut visits: Vec<(NaiveDate, Option<Npi>, Vec<(&str, i64)>, Vec<&str>)> = Vec::new();
+    let mut visits: Vec<Visit> = Vec::new();
 
     if (3..=21).contains(&age)
         && rng.chance(0.45)

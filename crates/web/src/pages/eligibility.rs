@@ -195,18 +195,25 @@ pub struct EligibilityPage {
     pub result: Option<ResultView>,
 }
 
+/// What a search answered, beyond the form itself.
+#[derive(Default)]
+struct Answer {
+    /// No match, or too many: said above the form.
+    problem: Option<String>,
+    matches: Vec<MatchView>,
+    dos_iso: String,
+    result: Option<ResultView>,
+}
+
 fn page(
     state: &AppState,
     signed: &Signed,
     status: StatusCode,
     form: &LookupForm,
     errors: &FieldErrors,
-    problem: Option<String>,
-    matches: Vec<MatchView>,
-    dos_iso: String,
-    result: Option<ResultView>,
+    answer: Answer,
 ) -> Response {
-    let title = match &result {
+    let title = match &answer.result {
         Some(r) => format!("Eligibility: {}", r.name),
         None => "Eligibility".to_string(),
     };
@@ -216,10 +223,10 @@ fn page(
             chrome: Chrome::signed(state, signed, title, "/eligibility"),
             fields: fields(form, errors),
             error_count: errors.len(),
-            problem,
-            matches,
-            dos_iso,
-            result,
+            problem: answer.problem,
+            matches: answer.matches,
+            dos_iso: answer.dos_iso,
+            result: answer.result,
         },
     )
 }
@@ -232,10 +239,7 @@ pub async fn form(State(state): State<AppState>, signed: Signed) -> Response {
         StatusCode::OK,
         &LookupForm::default(),
         &FieldErrors::new(),
-        None,
-        Vec::new(),
-        String::new(),
-        None,
+        Answer::default(),
     )
 }
 
@@ -258,10 +262,7 @@ pub async fn search(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &form,
                 &e,
-                None,
-                Vec::new(),
-                String::new(),
-                None,
+                Answer::default(),
             );
         }
     };
@@ -282,10 +283,10 @@ pub async fn search(
                 StatusCode::OK,
                 &form,
                 &none,
-                Some(NO_MATCH.into()),
-                Vec::new(),
-                String::new(),
-                None,
+                Answer {
+                    problem: Some(NO_MATCH.into()),
+                    ..Answer::default()
+                },
             );
         }
         Found::Several(members) => {
@@ -308,13 +309,15 @@ pub async fn search(
                 StatusCode::OK,
                 &form,
                 &none,
-                Some(format!(
-                    "{} members have this name and birth date. Choose the member, or search by member ID.",
-                    members.len()
-                )),
-                matches,
-                lookup.date_of_service.to_string(),
-                None,
+                Answer {
+                    problem: Some(format!(
+                        "{} members have this name and birth date. Choose the member, or search by member ID.",
+                        members.len()
+                    )),
+                    matches,
+                    dos_iso: lookup.date_of_service.to_string(),
+                    result: None,
+                },
             );
         }
     };
@@ -334,10 +337,10 @@ pub async fn search(
         StatusCode::OK,
         &form,
         &none,
-        None,
-        Vec::new(),
-        String::new(),
-        Some(result),
+        Answer {
+            result: Some(result),
+            ..Answer::default()
+        },
     )
 }
 
