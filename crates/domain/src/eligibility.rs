@@ -74,8 +74,8 @@ pub fn parse_birth_date(s: &str, today: NaiveDate) -> Result<NaiveDate, String> 
 
 /// How far ahead a date of service may be checked: coverage is known up to a year ahead.
 pub const DOS_MAX_AHEAD_DAYS: u64 = 366;
-/// How far back: claims may be filed for services up to a year old (the plan's filing limit is
-/// shorter), so a few years covers every correction.
+/// How far back: claims, corrected claims and disputes reach back more than a year after the
+/// service, so three calendar years back covers what offices need to check.
 pub const DOS_MAX_BACK_YEARS: i32 = 3;
 
 /// The date of service as typed; empty means today.
