@@ -3,6 +3,7 @@
 //! histories, claims with real CPT/HCPCS, ICD-10 and adjustment codes, and authorizations.
 //! The same seed and date give the same plan, whatever the batch size.
 
+mod authorizations;
 mod catalog;
 mod demo;
 mod members;
@@ -47,6 +48,7 @@ pub async fn generate(
     store.insert_networks(&networks).await?;
     store.insert_providers(&providers).await?;
     store.insert_trainings(&plan::trainings()).await?;
+    authorizations::rules(store).await?;
     let world = members::World::new(opts.seed, opts.as_of, networks, &providers);
 
     let mut summary = Summary {
