@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod audit_log;
+pub mod authorizations;
 pub mod claims;
 pub mod decision;
 pub mod errors;
@@ -14,8 +15,10 @@ pub mod login;
 pub mod mfa;
 pub mod office;
 pub mod outbox;
+pub mod pa_public;
 pub mod proof;
 pub mod register;
+pub mod um_review;
 pub mod users;
 pub mod verify;
 
@@ -32,6 +35,16 @@ use std::collections::BTreeMap;
 const SIGNED_NAV: &[(&str, &str, Option<Permission>)] = &[
     ("/", "Home", None),
     ("/claims", "Claims", Some(Permission::ViewClaims)),
+    (
+        "/authorizations",
+        "Authorizations",
+        Some(Permission::ViewAuthorizations),
+    ),
+    (
+        "/plan/authorizations",
+        "Review queue",
+        Some(Permission::ReviewAuthorizations),
+    ),
     (
         "/office/users",
         "Office users",
