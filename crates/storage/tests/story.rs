@@ -19,6 +19,8 @@ use storage::{NewMember, NewOrg, NewUser, StorageError, Store};
 
 #[path = "story_parts/accounts.rs"]
 mod accounts;
+#[path = "story_parts/authorizations.rs"]
+mod authorizations;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -330,6 +332,8 @@ async fn story(store: Arc<dyn Store>) {
 
     audit_story(store.clone()).await;
     accounts::accounts_story(store.clone(), org, id, &c.number).await;
+    authorizations::authorizations_story(store.clone(), org, id, auth(&members[0].member.id, npi))
+        .await;
 
     let counts = store.counts().await.unwrap();
     assert_eq!(

@@ -332,6 +332,16 @@ async fn check(
     }
 }
 
+/// Checks a request without storing anything (to report every field's problem at once when
+/// something else on the form, such as a file, is wrong too).
+pub async fn validate(
+    store: &dyn Store,
+    scope: &Scope,
+    form: &SubmissionForm,
+) -> Result<(), SubmitError> {
+    check(store, scope, form).await.map(|_| ())
+}
+
 /// What the plan's rules say about each code for a line of business.
 pub async fn requirements(
     store: &dyn Store,

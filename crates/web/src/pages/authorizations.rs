@@ -136,17 +136,29 @@ pub fn requirement_words(rules: &[AuthRule], code: &str) -> (bool, String) {
         .iter()
         .map(|l| (*l, auth_rules::requirement(rules, code, *l)))
         .collect();
-    let required: Vec<&str> = answers.iter().filter(|a| a.1.required).map(|a| a.0.label()).collect();
+    let required: Vec<&str> = answers
+        .iter()
+        .filter(|a| a.1.required)
+        .map(|a| a.0.label())
+        .collect();
     let note = answers
         .iter()
-        .find_map(|a| a.1.rule.as_ref().filter(|r| r.required && !r.note.is_empty()).map(|r| r.note.clone()))
+        .find_map(|a| {
+            a.1.rule
+                .as_ref()
+                .filter(|r| r.required && !r.note.is_empty())
+                .map(|r| r.note.clone())
+        })
         .unwrap_or_default();
     if required.is_empty() {
         (false, "Not required for any line of business.".into())
     } else if required.len() == answers.len() {
         (true, format!("Required for every line of business. {note}"))
     } else {
-        (true, format!("Required for {} only. {note}", required.join(", ")))
+        (
+            true,
+            format!("Required for {} only. {note}", required.join(", ")),
+        )
     }
 }
 
@@ -162,7 +174,11 @@ pub fn requirement_views(rules: &[AuthRule], codes: &[String]) -> Vec<Requiremen
         .filter_map(|c| auth_rules::parse_procedure(c).ok())
         .map(|c| {
             let (required, words) = requirement_words(rules, &c);
-            RequirementView { code: c, required, words }
+            RequirementView {
+                code: c,
+                required,
+                words,
+            }
         })
         .collect()
 }
@@ -198,7 +214,12 @@ impl FormValues {
             servicing_q: g("servicing_q").trim().chars().take(80).collect(),
             diagnoses: g("diagnoses"),
             services: (1..=SERVICE_ROWS)
-                .map(|i| (g(&format!("code_{i}")).trim().to_string(), g(&format!("units_{i}")).trim().to_string()))
+                .map(|i| {
+                    (
+                        g(&format!("code_{i}")).trim().to_string(),
+                        g(&format!("units_{i}")).trim().to_string(),
+                    )
+                })
                 .collect(),
             from_date: g("from_date").trim().to_string(),
             to_date: g("to_date").trim().to_string(),
@@ -274,12 +295,21 @@ async fn form_page(
             f.requesting_npi = p.npi.to_string();
         }
     }
-    let codes: Vec<String> = f.services.iter().map(|s| s.0.clone()).filter(|c| !c.is_empty()).collect();
+    let codes: Vec<String> = f
+        .services
+        .iter()
+        .map(|s| s.0.clone())
+        .filter(|c| !c.is_empty())
+        .collect();
     let rows = f
         .services
         .iter()
         .enumerate()
-        .map(|(i, (c, u))| ServiceRow { n: i + 1, code: c.clone(), units: u.clone() })
+        .map(|(i, (c, u))| ServiceRow {
+            n: i + 1,
+            code: c.clone(),
+            units: u.clone(),
+        })
         .collect();
     let status = if errors.is_empty() && problem.is_none() {
         StatusCode::OK
@@ -326,7 +356,10 @@ pub async fn submit(State(state): State<AppState>, s: Signed, upload: Upload) ->
     if got.text.get("action").map(String::as_str) == Some("search") {
         let mut errors = FieldErrors::new();
         let found = if f.servicing_q.chars().count() < 3 {
-            errors.insert("servicing_q", "Type at least 3 letters of the name, or the NPI.".into());
+            errors.insert(
+                "servicing_q",
+                "Type at least 3 letters of the name, or the NPI.".into(),
+            );
             Vec::new()
         } else {
             match state.store.search_providers(&f.servicing_q, 25).await {
@@ -350,6 +383,18 @@ pub async fn submit(State(state): State<AppState>, s: Signed, upload: Upload) ->
         Err(e) => {
             let mut errors = FieldErrors::new();
             errors.insert("attachments", e);
+            match um::validate(&*state.store, &s.principal.office_scope(), &f.submission()).await {
+                Err(um::SubmitError::Fields(list)) => {
+                    for (k, v) in list {
+                        errors.entry(k).or_insert(v);
+                    }
+                }
+                Err(um::SubmitError::Store(e)) => {
+                    tracing::error!(error = %e, "authorization check failed");
+                    return errors::unavailable(&state);
+                }
+                Ok(()) => {}
+            }
             return form_page(&state, &s, f, errors, None, None).await;
         }
     };
@@ -360,8 +405,17 @@ pub async fn submit(State(state): State<AppState>, s: Signed, upload: Upload) ->
     let scope = s.principal.office_scope();
     match um::submit(&*state.store, &scope, &actor, &f.submission(), files, now).await {
         Ok(done) => {
-            audit::security(&state, Some(&s), "auth.submit", "authorization", done.auth.number.as_str(), "ok").await;
-            Redirect::to(&format!("/authorizations/{}?submitted=1", done.auth.number)).into_response()
+            audit::security(
+                &state,
+                Some(&s),
+                "auth.submit",
+                "authorization",
+                done.auth.number.as_str(),
+                "ok",
+            )
+            .await;
+            Redirect::to(&format!("/authorizations/{}?submitted=1", done.auth.number))
+                .into_response()
         }
         Err(um::SubmitError::Fields(list)) => {
             let mut errors = FieldErrors::new();
@@ -411,13 +465,21 @@ pub fn list_row(a: &AuthSummary, now: DateTime<Utc>) -> ListRow {
         member: a.member.to_string(),
         services: a.services.clone(),
         received: pacific(a.received_at),
-        status_code: if a.appeal_overturned == Some(true) { "approved" } else { a.status.code() },
+        status_code: if a.appeal_overturned == Some(true) {
+            "approved"
+        } else {
+            a.status.code()
+        },
         status: match (a.appeal_overturned, a.status) {
             (Some(true), AuthStatus::Denied) => "Approved on appeal",
             (_, s) => s.label(),
         },
         due: pacific(a.due_at),
-        overdue: if open { now > a.due_at } else { a.decided_at.is_some_and(|d| d > a.due_at) },
+        overdue: if open {
+            now > a.due_at
+        } else {
+            a.decided_at.is_some_and(|d| d > a.due_at)
+        },
         open,
         reviewer: a.reviewer.clone().unwrap_or_default(),
         lob: a.line_of_business.label(),
@@ -437,12 +499,22 @@ pub struct ListPage {
 /// `GET /authorizations`
 pub async fn list(State(state): State<AppState>, s: Signed) -> Response {
     let scope = s.principal.office_scope();
-    if let Err(page) = audit::phi_read(&state, &s, "auth_list", &crate::pages::claims::scope_tins(&scope)).await {
+    if let Err(page) = audit::phi_read(
+        &state,
+        &s,
+        "auth_list",
+        &crate::pages::claims::scope_tins(&scope),
+    )
+    .await
+    {
         return page;
     }
     let (auths, unseen) = match (
         state.store.auths_in_scope(&scope, LIST_LIMIT).await,
-        state.store.unseen_notifications(s.user_id(), s.identity.org.id).await,
+        state
+            .store
+            .unseen_notifications(s.user_id(), s.identity.org.id)
+            .await,
     ) {
         (Ok(a), Ok(u)) => (a, u),
         (Err(e), _) | (_, Err(e)) => {
@@ -458,7 +530,9 @@ pub async fn list(State(state): State<AppState>, s: Signed) -> Response {
             limited: auths.len() as i64 >= LIST_LIMIT,
             rows: auths.iter().map(|a| list_row(a, now)).collect(),
             unseen,
-            may_submit: s.principal.may(domain::access::Permission::SubmitAuthorization),
+            may_submit: s
+                .principal
+                .may(domain::access::Permission::SubmitAuthorization),
         },
     )
 }
@@ -532,9 +606,16 @@ fn provider_view(npi: &Npi, p: Option<domain::provider::Provider>) -> ProviderVi
         Some(p) => ProviderView {
             npi: npi.to_string(),
             name: p.name,
-            detail: format!("{} · {}, {}", p.taxonomy.specialty, p.location.city, p.location.state),
+            detail: format!(
+                "{} · {}, {}",
+                p.taxonomy.specialty, p.location.city, p.location.state
+            ),
         },
-        None => ProviderView { npi: npi.to_string(), name: String::new(), detail: String::new() },
+        None => ProviderView {
+            npi: npi.to_string(),
+            name: String::new(),
+            detail: String::new(),
+        },
     }
 }
 
@@ -543,16 +624,37 @@ fn provider_view(npi: &Npi, p: Option<domain::provider::Provider>) -> ProviderVi
 fn timeline(a: &AuthRequest, events: Vec<AuthEvent>) -> Vec<EventView> {
     let mut ev = events;
     if !ev.iter().any(|e| e.kind == AuthEventKind::Received) {
-        ev.insert(0, AuthEvent { at: a.received_at, kind: AuthEventKind::Received, actor: String::new(), note: String::new() });
+        ev.insert(
+            0,
+            AuthEvent {
+                at: a.received_at,
+                kind: AuthEventKind::Received,
+                actor: String::new(),
+                note: String::new(),
+            },
+        );
     }
     if let Some(p) = a.pended_at {
         if !ev.iter().any(|e| e.kind == AuthEventKind::Pended) {
-            ev.push(AuthEvent { at: p, kind: AuthEventKind::Pended, actor: String::new(), note: String::new() });
+            ev.push(AuthEvent {
+                at: p,
+                kind: AuthEventKind::Pended,
+                actor: String::new(),
+                note: String::new(),
+            });
         }
     }
     if let Some(d) = a.decided_at {
-        if !ev.iter().any(|e| matches!(e.kind, AuthEventKind::Decided | AuthEventKind::AutoDecided)) {
-            ev.push(AuthEvent { at: d, kind: AuthEventKind::Decided, actor: String::new(), note: a.status.label().into() });
+        if !ev
+            .iter()
+            .any(|e| matches!(e.kind, AuthEventKind::Decided | AuthEventKind::AutoDecided))
+        {
+            ev.push(AuthEvent {
+                at: d,
+                kind: AuthEventKind::Decided,
+                actor: String::new(),
+                note: a.status.label().into(),
+            });
         }
     }
     ev.sort_by_key(|e| e.at);
@@ -597,7 +699,11 @@ pub async fn case_view(state: &AppState, a: &AuthRequest) -> Result<CaseView, Re
         expedited: a.urgency == domain::auth::Urgency::Expedited,
         urgency_reason: a.urgency_reason.clone(),
         lob: a.line_of_business.label(),
-        status_code: if a.appeal.as_ref().is_some_and(|x| x.overturned) { "approved" } else { a.status.code() },
+        status_code: if a.appeal.as_ref().is_some_and(|x| x.overturned) {
+            "approved"
+        } else {
+            a.status.code()
+        },
         status: a.status_label(),
         open: a.status.is_open(),
         pended: a.status == AuthStatus::Pended,
@@ -607,8 +713,14 @@ pub async fn case_view(state: &AppState, a: &AuthRequest) -> Result<CaseView, Re
         overdue: a.is_overdue(now),
         decided: a.decided_at.map(pacific).unwrap_or_default(),
         member: a.member.to_string(),
-        member_name: member.as_ref().map(|m| format!("{} {}", m.member.first_name, m.member.last_name)).unwrap_or_default(),
-        birth_date: member.as_ref().map(|m| us(m.member.birth_date)).unwrap_or_default(),
+        member_name: member
+            .as_ref()
+            .map(|m| format!("{} {}", m.member.first_name, m.member.last_name))
+            .unwrap_or_default(),
+        birth_date: member
+            .as_ref()
+            .map(|m| us(m.member.birth_date))
+            .unwrap_or_default(),
         requesting: provider_view(&a.requesting_npi, req),
         servicing: provider_view(&a.servicing_npi, serv),
         diagnoses: a.diagnoses.join(", "),
@@ -624,7 +736,10 @@ pub async fn case_view(state: &AppState, a: &AuthRequest) -> Result<CaseView, Re
             .map(|s| ServiceView {
                 procedure: s.procedure.clone(),
                 units: s.units,
-                approved_units: s.approved_units.map(|u| u.to_string()).unwrap_or_else(|| "—".into()),
+                approved_units: s
+                    .approved_units
+                    .map(|u| u.to_string())
+                    .unwrap_or_else(|| "—".into()),
                 approved_dates: match (s.approved_from, s.approved_to) {
                     (Some(f), Some(t)) => format!("{} to {}", us(f), us(t)),
                     _ => "—".into(),
@@ -675,10 +790,22 @@ async fn scoped(state: &AppState, s: &Signed, number: &str) -> Result<AuthReques
     let Ok(n) = AuthNumber::parse(number) else {
         return Err(errors::no_such_record(state, s, "authorization"));
     };
-    match state.store.auth_in_scope(&n, &s.principal.office_scope()).await {
+    match state
+        .store
+        .auth_in_scope(&n, &s.principal.office_scope())
+        .await
+    {
         Ok(Some(a)) => Ok(a),
         Ok(None) => {
-            audit::security(state, Some(s), "auth.not_found", "authorization", n.as_str(), "denied").await;
+            audit::security(
+                state,
+                Some(s),
+                "auth.not_found",
+                "authorization",
+                n.as_str(),
+                "denied",
+            )
+            .await;
             Err(errors::no_such_record(state, s, "authorization"))
         }
         Err(e) => {
@@ -703,15 +830,26 @@ async fn status_page(
         Ok(c) => c,
         Err(page) => return page,
     };
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     render(
         status,
         &StatusPage {
-            chrome: Chrome::signed(state, s, format!("Authorization {}", a.number), "/authorizations"),
+            chrome: Chrome::signed(
+                state,
+                s,
+                format!("Authorization {}", a.number),
+                "/authorizations",
+            ),
             c,
             submitted: q.submitted.is_some(),
             answered: q.answered.is_some(),
-            may_answer: s.principal.may(domain::access::Permission::SubmitAuthorization),
+            may_answer: s
+                .principal
+                .may(domain::access::Permission::SubmitAuthorization),
             errors,
             information,
         },
@@ -758,13 +896,37 @@ pub async fn information(
         }
     };
     if text.trim().is_empty() && files.is_empty() {
-        errs.insert("information", "Write the information asked for, or attach the records.".into());
+        errs.insert(
+            "information",
+            "Write the information asked for, or attach the records.".into(),
+        );
         return status_page(&state, &s, &a, StatusQuery::default(), errs, text).await;
     }
-    let actor = um::Actor { user_id: Some(s.user_id()), name: s.identity.user.display_name.clone() };
-    match um::answer(&*state.store, &s.principal.office_scope(), &a.number, &actor, &text, files, now).await {
+    let actor = um::Actor {
+        user_id: Some(s.user_id()),
+        name: s.identity.user.display_name.clone(),
+    };
+    match um::answer(
+        &*state.store,
+        &s.principal.office_scope(),
+        &a.number,
+        &actor,
+        &text,
+        files,
+        now,
+    )
+    .await
+    {
         Ok(_) => {
-            audit::security(&state, Some(&s), "auth.information", "authorization", a.number.as_str(), "ok").await;
+            audit::security(
+                &state,
+                Some(&s),
+                "auth.information",
+                "authorization",
+                a.number.as_str(),
+                "ok",
+            )
+            .await;
             Redirect::to(&format!("/authorizations/{}?answered=1", a.number)).into_response()
         }
         Err(um::ReviewError::NotFound) => errors::no_such_record(&state, &s, "authorization"),
@@ -790,11 +952,17 @@ pub fn serve_file(meta: &AttachmentMeta, bytes: Vec<u8>) -> Response {
         _ => "application/octet-stream",
     };
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
-    if let Ok(v) = HeaderValue::from_str(&crate::pages::verify::disposition(media_type, &meta.filename)) {
+    if let Ok(v) = HeaderValue::from_str(&crate::pages::verify::disposition(
+        media_type,
+        &meta.filename,
+    )) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     res.extensions_mut().insert(crate::headers::DocumentPolicy);
     res
 }
@@ -811,7 +979,8 @@ pub async fn attachment(
     };
     match state.store.auth_attachment(id).await {
         Ok(Some((meta, bytes))) if meta.auth_number == a.number => {
-            if let Err(page) = audit::phi_read(&state, &s, "auth_attachment", &id.to_string()).await {
+            if let Err(page) = audit::phi_read(&state, &s, "auth_attachment", &id.to_string()).await
+            {
                 return page;
             }
             serve_file(&meta, bytes)
@@ -851,7 +1020,11 @@ pub async fn notifications(State(state): State<AppState>, s: Signed) -> Response
             return errors::unavailable(&state);
         }
     };
-    if let Err(e) = state.store.mark_notifications_seen(s.user_id(), Utc::now()).await {
+    if let Err(e) = state
+        .store
+        .mark_notifications_seen(s.user_id(), Utc::now())
+        .await
+    {
         tracing::error!(error = %e, "marking notifications seen failed");
     }
     render(

@@ -42,7 +42,11 @@ pub struct RequiredPage {
 }
 
 /// `GET /prior-authorization/required?code=&lob=`
-pub async fn required(State(state): State<AppState>, v: Visitor, Query(q): Query<RequiredQuery>) -> Response {
+pub async fn required(
+    State(state): State<AppState>,
+    v: Visitor,
+    Query(q): Query<RequiredQuery>,
+) -> Response {
     let code: String = q.code.unwrap_or_default().trim().chars().take(12).collect();
     let lob = q.lob.as_deref().and_then(LineOfBusiness::from_code);
     let mut error = None;
@@ -61,10 +65,36 @@ pub async fn required(State(state): State<AppState>, v: Visitor, Query(q): Query
                 answer = Some(match lob {
                     Some(l) => {
                         let r = auth_rules::requirement(&rules, &c, l);
-                        let rule = r.rule.as_ref().map(|x| format!("Rule: {} ({})", x.codes, x.line_of_business.map_or("every line of business", |l| l.label()))).unwrap_or_else(|| "No rule names this code.".into());
-                        let note = r.rule.as_ref().filter(|x| x.required).map(|x| x.note.clone()).unwrap_or_default();
+                        let rule = r
+                            .rule
+                            .as_ref()
+                            .map(|x| {
+                                format!(
+                                    "Rule: {} ({})",
+                                    x.codes,
+                                    x.line_of_business
+                                        .map_or("every line of business", |l| l.label())
+                                )
+                            })
+                            .unwrap_or_else(|| "No rule names this code.".into());
+                        let note = r
+                            .rule
+                            .as_ref()
+                            .filter(|x| x.required)
+                            .map(|x| x.note.clone())
+                            .unwrap_or_default();
                         Answer {
-                            words: if r.required { format!("Yes: authorization is required for {} members. {note}", l.label()) } else { format!("No: {} members need no authorization for this code.", l.label()) },
+                            words: if r.required {
+                                format!(
+                                    "Yes: authorization is required for {} members. {note}",
+                                    l.label()
+                                )
+                            } else {
+                                format!(
+                                    "No: {} members need no authorization for this code.",
+                                    l.label()
+                                )
+                            },
                             required: r.required,
                             code: c,
                             rule,
@@ -72,16 +102,30 @@ pub async fn required(State(state): State<AppState>, v: Visitor, Query(q): Query
                     }
                     None => {
                         let (required, words) = requirement_words(&rules, &c);
-                        Answer { code: c, required, words, rule: String::new() }
+                        Answer {
+                            code: c,
+                            required,
+                            words,
+                            rule: String::new(),
+                        }
                     }
                 });
             }
         }
     }
     render(
-        if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK },
+        if error.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        },
         &RequiredPage {
-            chrome: Chrome::visitor(&state, &v, "Is authorization required?", "/prior-authorization/required"),
+            chrome: Chrome::visitor(
+                &state,
+                &v,
+                "Is authorization required?",
+                "/prior-authorization/required",
+            ),
             code,
             lob: lob.map(|l| l.code().to_string()).unwrap_or_default(),
             lobs: LineOfBusiness::ALL,
@@ -150,26 +194,46 @@ fn pct(v: Option<f64>) -> String {
 }
 
 fn hours(v: Option<f64>) -> String {
-    v.map(|h| if h < 48.0 { format!("{h:.1} hours") } else { format!("{:.1} days ({h:.1} hours)", h / 24.0) })
-        .unwrap_or_else(|| "—".into())
+    v.map(|h| {
+        if h < 48.0 {
+            format!("{h:.1} hours")
+        } else {
+            format!("{:.1} days ({h:.1} hours)", h / 24.0)
+        }
+    })
+    .unwrap_or_else(|| "—".into())
 }
 
 /// The figures, in the order the rule lists them: (label, standard, expedited).
 fn table(m: &Metrics) -> Vec<Row> {
-    let both = |label, f: &dyn Fn(&UrgencyMetrics) -> String| Row { label, standard: f(&m.standard), expedited: f(&m.expedited) };
+    let both = |label, f: &dyn Fn(&UrgencyMetrics) -> String| Row {
+        label,
+        standard: f(&m.standard),
+        expedited: f(&m.expedited),
+    };
     vec![
         both("Determinations", &|u| u.determinations.to_string()),
         both("Approved", &|u| pct(u.pct_approved())),
         both("Denied", &|u| pct(u.pct_denied())),
-        both("Approved after appeal", &|u| pct(u.pct_approved_after_appeal())),
-        both("Approved after an extended review", &|u| pct(u.pct_approved_after_extension())),
+        both("Approved after appeal", &|u| {
+            pct(u.pct_approved_after_appeal())
+        }),
+        both("Approved after an extended review", &|u| {
+            pct(u.pct_approved_after_extension())
+        }),
         both("Average decision time", &|u| hours(u.average_hours)),
         both("Median decision time", &|u| hours(u.median_hours)),
     ]
 }
 
-async fn metrics_of(state: &AppState, year: i32) -> Result<(Metrics, Vec<domain::auth_rules::AuthRule>), Response> {
-    match (state.store.auth_metric_inputs(year).await, state.store.auth_rules().await) {
+async fn metrics_of(
+    state: &AppState,
+    year: i32,
+) -> Result<(Metrics, Vec<domain::auth_rules::AuthRule>), Response> {
+    match (
+        state.store.auth_metric_inputs(year).await,
+        state.store.auth_rules().await,
+    ) {
         (Ok(i), Ok(r)) => Ok((auth_metrics::compute(year, &i), r)),
         (Err(e), _) | (_, Err(e)) => {
             tracing::error!(error = %e, "metrics failed");
@@ -179,7 +243,11 @@ async fn metrics_of(state: &AppState, year: i32) -> Result<(Metrics, Vec<domain:
 }
 
 /// `GET /prior-authorization/metrics?year=2026`
-pub async fn metrics(State(state): State<AppState>, v: Visitor, Query(q): Query<YearQuery>) -> Response {
+pub async fn metrics(
+    State(state): State<AppState>,
+    v: Visitor,
+    Query(q): Query<YearQuery>,
+) -> Response {
     let this = chrono::Utc::now().year();
     let (year, error) = match year_of(&q) {
         Ok(y) => (y, None),
@@ -196,17 +264,38 @@ pub async fn metrics(State(state): State<AppState>, v: Visitor, Query(q): Query<
     let bars: Vec<Bar> = TIME_BUCKETS
         .iter()
         .enumerate()
-        .map(|(i, (label, _))| Bar { label, standard: ds[i], expedited: de[i], y: 10 + i as u32 * 44, w_standard: scale(ds[i]), w_expedited: scale(de[i]) })
+        .map(|(i, (label, _))| Bar {
+            label,
+            standard: ds[i],
+            expedited: de[i],
+            y: 10 + i as u32 * 44,
+            w_standard: scale(ds[i]),
+            w_expedited: scale(de[i]),
+        })
         .collect();
     let alt = bars
         .iter()
-        .map(|b| format!("{}: {} standard, {} expedited", b.label, b.standard, b.expedited))
+        .map(|b| {
+            format!(
+                "{}: {} standard, {} expedited",
+                b.label, b.standard, b.expedited
+            )
+        })
         .collect::<Vec<_>>()
         .join("; ");
     render(
-        if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK },
+        if error.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        },
         &MetricsPage {
-            chrome: Chrome::visitor(&state, &v, format!("Prior authorization metrics {year}"), "/prior-authorization/metrics"),
+            chrome: Chrome::visitor(
+                &state,
+                &v,
+                format!("Prior authorization metrics {year}"),
+                "/prior-authorization/metrics",
+            ),
             year,
             years: (2024..=this).rev().collect(),
             error,
@@ -220,7 +309,9 @@ pub async fn metrics(State(state): State<AppState>, v: Visitor, Query(q): Query<
                 .map(|r| Service {
                     codes: r.codes.to_string(),
                     description: r.description,
-                    lob: r.line_of_business.map_or("Every line of business", |l| l.label()),
+                    lob: r
+                        .line_of_business
+                        .map_or("Every line of business", |l| l.label()),
                     note: r.note,
                 })
                 .collect(),
@@ -242,16 +333,31 @@ pub async fn metrics_csv(State(state): State<AppState>, Query(q): Query<YearQuer
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(["year", "metric", "standard", "expedited"]);
     for r in table(&m) {
-        let _ = w.write_record([year.to_string().as_str(), r.label, &r.standard, &r.expedited]);
+        let _ = w.write_record([
+            year.to_string().as_str(),
+            r.label,
+            &r.standard,
+            &r.expedited,
+        ]);
     }
     for r in rules.iter().filter(|r| r.required) {
         let lob = r.line_of_business.map_or("all", |l| l.code());
-        let _ = w.write_record([year.to_string().as_str(), "Service requiring prior authorization", &r.codes.to_string(), &format!("{} ({lob})", r.description)]);
+        let _ = w.write_record([
+            year.to_string().as_str(),
+            "Service requiring prior authorization",
+            &r.codes.to_string(),
+            &format!("{} ({lob})", r.description),
+        ]);
     }
     let body = w.into_inner().unwrap_or_default();
     let mut res = body.into_response();
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"prior-authorization-metrics-{year}.csv\"")) {
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"prior-authorization-metrics-{year}.csv\""
+    )) {
         res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
     res

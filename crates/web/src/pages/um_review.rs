@@ -18,7 +18,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use domain::AuthNumber;
-use domain::auth::{AuthRequest, AuthStatus, DENIAL_REASONS, Decision, DenialReason, ServiceDecision, Urgency};
+use domain::auth::{
+    AuthRequest, AuthStatus, DENIAL_REASONS, Decision, DenialReason, ServiceDecision, Urgency,
+};
 use domain::auth_rules::{AuthRule, AutoRule, CodeRange, parse_procedure};
 use domain::plan::LineOfBusiness;
 use serde::Deserialize;
@@ -49,7 +51,11 @@ pub struct QueuePage {
 }
 
 /// `GET /plan/authorizations`
-pub async fn queue(State(state): State<AppState>, s: Signed, Query(q): Query<QueueQuery>) -> Response {
+pub async fn queue(
+    State(state): State<AppState>,
+    s: Signed,
+    Query(q): Query<QueueQuery>,
+) -> Response {
     let urgency = q.urgency.as_deref().and_then(Urgency::from_code);
     let status = q.status.as_deref().and_then(AuthStatus::from_code);
     let lob = q.lob.as_deref().and_then(LineOfBusiness::from_code);
@@ -148,16 +154,34 @@ async fn case_page(
         .map(|(i, sv)| DecisionRow {
             i,
             procedure: sv.procedure.clone(),
-            units: form.get(&format!("units_{i}")).cloned().unwrap_or_else(|| sv.units.to_string()),
-            from: form.get(&format!("from_{i}")).cloned().unwrap_or_else(|| a.from_date.to_string()),
-            to: form.get(&format!("to_{i}")).cloned().unwrap_or_else(|| a.to_date.to_string()),
+            units: form
+                .get(&format!("units_{i}"))
+                .cloned()
+                .unwrap_or_else(|| sv.units.to_string()),
+            from: form
+                .get(&format!("from_{i}"))
+                .cloned()
+                .unwrap_or_else(|| a.from_date.to_string()),
+            to: form
+                .get(&format!("to_{i}"))
+                .cloned()
+                .unwrap_or_else(|| a.to_date.to_string()),
         })
         .collect();
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     render(
         status,
         &CasePage {
-            chrome: Chrome::signed(state, s, format!("Review {}", a.number), "/plan/authorizations"),
+            chrome: Chrome::signed(
+                state,
+                s,
+                format!("Review {}", a.number),
+                "/plan/authorizations",
+            ),
             mine: a.reviewer.as_ref().is_some_and(|r| r.0 == s.user_id()),
             denied: a.status == AuthStatus::Denied,
             c,
@@ -178,7 +202,12 @@ pub struct CaseQuery {
 }
 
 /// `GET /plan/authorizations/{number}`
-pub async fn case(State(state): State<AppState>, s: Signed, Path(number): Path<String>, Query(q): Query<CaseQuery>) -> Response {
+pub async fn case(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(number): Path<String>,
+    Query(q): Query<CaseQuery>,
+) -> Response {
     let a = match load(&state, &s, &number).await {
         Ok(a) => a,
         Err(p) => return p,
@@ -194,7 +223,10 @@ pub async fn case(State(state): State<AppState>, s: Signed, Path(number): Path<S
 }
 
 fn reviewer(s: &Signed) -> um::Actor {
-    um::Actor { user_id: Some(s.user_id()), name: s.identity.user.display_name.clone() }
+    um::Actor {
+        user_id: Some(s.user_id()),
+        name: s.identity.user.display_name.clone(),
+    }
 }
 
 async fn act(
@@ -208,7 +240,15 @@ async fn act(
 ) -> Response {
     match um::review(&*state.store, &a.number, &reviewer(s), &action, Utc::now()).await {
         Ok(_) => {
-            audit::security(state, Some(s), &format!("auth.{done}"), "authorization", a.number.as_str(), "ok").await;
+            audit::security(
+                state,
+                Some(s),
+                &format!("auth.{done}"),
+                "authorization",
+                a.number.as_str(),
+                "ok",
+            )
+            .await;
             Redirect::to(&format!("/plan/authorizations/{}?done={done}", a.number)).into_response()
         }
         Err(um::ReviewError::NotFound) => errors::no_such_record(state, s, "authorization"),
@@ -229,16 +269,34 @@ async fn act(
 }
 
 /// `POST /plan/authorizations/{number}/take`
-pub async fn take(State(state): State<AppState>, s: Signed, Path(number): Path<String>) -> Response {
+pub async fn take(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(number): Path<String>,
+) -> Response {
     let a = match load(&state, &s, &number).await {
         Ok(a) => a,
         Err(p) => return p,
     };
-    act(&state, &s, &a, um::Action::Take, "taken", "take", BTreeMap::new()).await
+    act(
+        &state,
+        &s,
+        &a,
+        um::Action::Take,
+        "taken",
+        "take",
+        BTreeMap::new(),
+    )
+    .await
 }
 
 /// `POST /plan/authorizations/{number}/pend`: `question`.
-pub async fn pend(State(state): State<AppState>, s: Signed, Path(number): Path<String>, Form(form): Form<BTreeMap<String, String>>) -> Response {
+pub async fn pend(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(number): Path<String>,
+    Form(form): Form<BTreeMap<String, String>>,
+) -> Response {
     let a = match load(&state, &s, &number).await {
         Ok(a) => a,
         Err(p) => return p,
@@ -246,21 +304,42 @@ pub async fn pend(State(state): State<AppState>, s: Signed, Path(number): Path<S
     let question = form.get("question").cloned().unwrap_or_default();
     if question.trim().is_empty() {
         let mut errs = FieldErrors::new();
-        errs.insert("question", "Say what information the office should send.".into());
+        errs.insert(
+            "question",
+            "Say what information the office should send.".into(),
+        );
         return case_page(&state, &s, &a, errs, "", form).await;
     }
-    act(&state, &s, &a, um::Action::Pend { question }, "pended", "question", form).await
+    act(
+        &state,
+        &s,
+        &a,
+        um::Action::Pend { question },
+        "pended",
+        "question",
+        form,
+    )
+    .await
 }
 
 /// `POST /plan/authorizations/{number}/decide`: `decision` (approve, partial, modify, deny),
 /// `units_{i}`, `from_{i}`, `to_{i}` per service, `reason_code` and `reason_text` for a denial,
 /// `note`.
-pub async fn decide(State(state): State<AppState>, s: Signed, Path(number): Path<String>, Form(form): Form<BTreeMap<String, String>>) -> Response {
+pub async fn decide(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(number): Path<String>,
+    Form(form): Form<BTreeMap<String, String>>,
+) -> Response {
     let a = match load(&state, &s, &number).await {
         Ok(a) => a,
         Err(p) => return p,
     };
-    let g = |k: &str| form.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let g = |k: &str| {
+        form.get(k)
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
     let mut errs = FieldErrors::new();
     let per_service = |errs: &mut FieldErrors| -> Vec<ServiceDecision> {
         let mut out = Vec::new();
@@ -269,9 +348,19 @@ pub async fn decide(State(state): State<AppState>, s: Signed, Path(number): Path
             let from = um::parse_date(&g(&format!("from_{i}")));
             let to = um::parse_date(&g(&format!("to_{i}")));
             match (units, from, to) {
-                (Ok(u), Some(f), Some(t)) => out.push(ServiceDecision { approved_units: u, from: f, to: t }),
+                (Ok(u), Some(f), Some(t)) => out.push(ServiceDecision {
+                    approved_units: u,
+                    from: f,
+                    to: t,
+                }),
                 _ => {
-                    errs.insert("services", format!("Service {}: enter the approved units and both dates.", i + 1));
+                    errs.insert(
+                        "services",
+                        format!(
+                            "Service {}: enter the approved units and both dates.",
+                            i + 1
+                        ),
+                    );
                     break;
                 }
             }
@@ -292,14 +381,18 @@ pub async fn decide(State(state): State<AppState>, s: Signed, Path(number): Path
             let code = g("reason_code");
             let text = g("reason_text");
             if code.is_empty() {
-                errs.insert("reason_code", "Choose the coded reason for the denial.".into());
+                errs.insert(
+                    "reason_code",
+                    "Choose the coded reason for the denial.".into(),
+                );
             }
             if text.is_empty() {
                 errs.insert("reason_text", "Explain the denial in words the office can act on: what is missing or why the criteria are not met.".into());
             } else if text.chars().count() > 2000 {
                 errs.insert("reason_text", "Keep it under 2,000 characters.".into());
             }
-            errs.is_empty().then_some(Decision::Deny(DenialReason { code, text }))
+            errs.is_empty()
+                .then_some(Decision::Deny(DenialReason { code, text }))
         }
         _ => {
             errs.insert("decision", "Choose a decision.".into());
@@ -314,11 +407,28 @@ pub async fn decide(State(state): State<AppState>, s: Signed, Path(number): Path
         Decision::Approve => "decision",
         _ => "services",
     };
-    act(&state, &s, &a, um::Action::Decide { decision, note: g("note") }, "decided", field, form).await
+    act(
+        &state,
+        &s,
+        &a,
+        um::Action::Decide {
+            decision,
+            note: g("note"),
+        },
+        "decided",
+        field,
+        form,
+    )
+    .await
 }
 
 /// `POST /plan/authorizations/{number}/appeal`: `outcome` (overturned, upheld), `note`.
-pub async fn appeal(State(state): State<AppState>, s: Signed, Path(number): Path<String>, Form(form): Form<BTreeMap<String, String>>) -> Response {
+pub async fn appeal(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(number): Path<String>,
+    Form(form): Form<BTreeMap<String, String>>,
+) -> Response {
     let a = match load(&state, &s, &number).await {
         Ok(a) => a,
         Err(p) => return p,
@@ -333,18 +443,32 @@ pub async fn appeal(State(state): State<AppState>, s: Signed, Path(number): Path
         }
     };
     let note = form.get("note").cloned().unwrap_or_default();
-    act(&state, &s, &a, um::Action::Appeal { overturned, note }, "appeal", "outcome", form).await
+    act(
+        &state,
+        &s,
+        &a,
+        um::Action::Appeal { overturned, note },
+        "appeal",
+        "outcome",
+        form,
+    )
+    .await
 }
 
 /// `GET /plan/authorizations/{number}/attachments/{id}`
-pub async fn attachment(State(state): State<AppState>, s: Signed, Path((number, id)): Path<(String, i64)>) -> Response {
+pub async fn attachment(
+    State(state): State<AppState>,
+    s: Signed,
+    Path((number, id)): Path<(String, i64)>,
+) -> Response {
     let a = match load(&state, &s, &number).await {
         Ok(a) => a,
         Err(p) => return p,
     };
     match state.store.auth_attachment(id).await {
         Ok(Some((meta, bytes))) if meta.auth_number == a.number => {
-            if let Err(page) = audit::phi_read(&state, &s, "auth_attachment", &id.to_string()).await {
+            if let Err(page) = audit::phi_read(&state, &s, "auth_attachment", &id.to_string()).await
+            {
                 return page;
             }
             serve_file(&meta, bytes)
@@ -385,15 +509,28 @@ pub struct RulesPage {
     pub notice: String,
 }
 
-async fn rules_page(state: &AppState, s: &Signed, errors: FieldErrors, form: BTreeMap<String, String>, notice: &str) -> Response {
-    let (rules, autos) = match (state.store.auth_rules().await, state.store.auto_rules().await) {
+async fn rules_page(
+    state: &AppState,
+    s: &Signed,
+    errors: FieldErrors,
+    form: BTreeMap<String, String>,
+    notice: &str,
+) -> Response {
+    let (rules, autos) = match (
+        state.store.auth_rules().await,
+        state.store.auto_rules().await,
+    ) {
         (Ok(r), Ok(a)) => (r, a),
         (Err(e), _) | (_, Err(e)) => {
             tracing::error!(error = %e, "rules failed");
             return errors::unavailable(state);
         }
     };
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     render(
         status,
         &RulesPage {
@@ -403,13 +540,21 @@ async fn rules_page(state: &AppState, s: &Signed, errors: FieldErrors, form: BTr
                 .map(|r| RuleView {
                     id: r.id,
                     codes: r.codes.to_string(),
-                    lob: r.line_of_business.map_or("Every line of business", |l| l.label()),
+                    lob: r
+                        .line_of_business
+                        .map_or("Every line of business", |l| l.label()),
                     required: r.required,
                     note: r.note,
                     description: r.description,
                 })
                 .collect(),
-            autos: autos.into_iter().map(|a| AutoView { id: a.id, words: a.describe() }).collect(),
+            autos: autos
+                .into_iter()
+                .map(|a| AutoView {
+                    id: a.id,
+                    words: a.describe(),
+                })
+                .collect(),
             errors,
             form,
             lobs: LineOfBusiness::ALL,
@@ -424,7 +569,11 @@ pub struct RulesQuery {
 }
 
 /// `GET /plan/auth-rules`
-pub async fn rules(State(state): State<AppState>, s: Signed, Query(q): Query<RulesQuery>) -> Response {
+pub async fn rules(
+    State(state): State<AppState>,
+    s: Signed,
+    Query(q): Query<RulesQuery>,
+) -> Response {
     let notice = match q.done.as_deref() {
         Some("added") => "Rule added.",
         Some("deleted") => "Rule removed.",
@@ -439,10 +588,19 @@ fn lob_of(v: Option<&String>) -> Option<LineOfBusiness> {
 
 /// `POST /plan/auth-rules`: `codes` (a code or range), `lob` (empty: every line), `required`
 /// (yes/no), `note`, `description`.
-pub async fn add_rule(State(state): State<AppState>, s: Signed, Form(form): Form<BTreeMap<String, String>>) -> Response {
-    let g = |k: &str| form.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+pub async fn add_rule(
+    State(state): State<AppState>,
+    s: Signed,
+    Form(form): Form<BTreeMap<String, String>>,
+) -> Response {
+    let g = |k: &str| {
+        form.get(k)
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
     let mut errs = FieldErrors::new();
-    let codes = CodeRange::parse(&g("codes")).map_err(|e| errs.insert("codes", format!("Enter a code or a range: {e}.")));
+    let codes = CodeRange::parse(&g("codes"))
+        .map_err(|e| errs.insert("codes", format!("Enter a code or a range: {e}.")));
     let required = match g("required").as_str() {
         "yes" => true,
         "no" => false,
@@ -452,15 +610,33 @@ pub async fn add_rule(State(state): State<AppState>, s: Signed, Form(form): Form
         }
     };
     if g("description").is_empty() {
-        errs.insert("description", "Name the service as the public list should show it.".into());
+        errs.insert(
+            "description",
+            "Name the service as the public list should show it.".into(),
+        );
     }
     let (Ok(codes), true) = (codes, errs.is_empty()) else {
         return rules_page(&state, &s, errs, form, "").await;
     };
-    let rule = AuthRule { id: 0, codes, line_of_business: lob_of(form.get("lob")), required, note: g("note"), description: g("description") };
+    let rule = AuthRule {
+        id: 0,
+        codes,
+        line_of_business: lob_of(form.get("lob")),
+        required,
+        note: g("note"),
+        description: g("description"),
+    };
     match state.store.add_auth_rule(&rule).await {
         Ok(id) => {
-            audit::security(&state, Some(&s), "auth_rule.add", "auth_rule", &id.to_string(), "ok").await;
+            audit::security(
+                &state,
+                Some(&s),
+                "auth_rule.add",
+                "auth_rule",
+                &id.to_string(),
+                "ok",
+            )
+            .await;
             Redirect::to("/plan/auth-rules?done=added").into_response()
         }
         Err(e) => {
@@ -472,8 +648,16 @@ pub async fn add_rule(State(state): State<AppState>, s: Signed, Form(form): Form
 
 /// `POST /plan/auto-rules`: `name`, `lob`, `auto_codes` (comma separated), `max_units`,
 /// `include_expedited`.
-pub async fn add_auto_rule(State(state): State<AppState>, s: Signed, Form(form): Form<BTreeMap<String, String>>) -> Response {
-    let g = |k: &str| form.get(k).map(|v| v.trim().to_string()).unwrap_or_default();
+pub async fn add_auto_rule(
+    State(state): State<AppState>,
+    s: Signed,
+    Form(form): Form<BTreeMap<String, String>>,
+) -> Response {
+    let g = |k: &str| {
+        form.get(k)
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default()
+    };
     let mut errs = FieldErrors::new();
     if g("name").is_empty() {
         errs.insert("name", "Give the rule a name the timeline can show.".into());
@@ -491,9 +675,15 @@ pub async fn add_auto_rule(State(state): State<AppState>, s: Signed, Form(form):
     if codes.is_empty() && !errs.contains_key("auto_codes") {
         errs.insert("auto_codes", "Enter the codes the rule approves.".into());
     }
-    let max = g("max_units").parse::<u32>().ok().filter(|u| (1..=999).contains(u));
+    let max = g("max_units")
+        .parse::<u32>()
+        .ok()
+        .filter(|u| (1..=999).contains(u));
     if max.is_none() {
-        errs.insert("max_units", "Enter the most units per service, 1 to 999.".into());
+        errs.insert(
+            "max_units",
+            "Enter the most units per service, 1 to 999.".into(),
+        );
     }
     if !errs.is_empty() {
         return rules_page(&state, &s, errs, form, "").await;
@@ -508,7 +698,15 @@ pub async fn add_auto_rule(State(state): State<AppState>, s: Signed, Form(form):
     };
     match state.store.add_auto_rule(&rule).await {
         Ok(id) => {
-            audit::security(&state, Some(&s), "auto_rule.add", "auto_rule", &id.to_string(), "ok").await;
+            audit::security(
+                &state,
+                Some(&s),
+                "auto_rule.add",
+                "auto_rule",
+                &id.to_string(),
+                "ok",
+            )
+            .await;
             Redirect::to("/plan/auth-rules?done=added").into_response()
         }
         Err(e) => {
@@ -519,10 +717,22 @@ pub async fn add_auto_rule(State(state): State<AppState>, s: Signed, Form(form):
 }
 
 /// `POST /plan/auth-rules/{id}/delete`
-pub async fn delete_rule(State(state): State<AppState>, s: Signed, Path(id): Path<i64>) -> Response {
+pub async fn delete_rule(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(id): Path<i64>,
+) -> Response {
     match state.store.delete_auth_rule(id).await {
         Ok(true) => {
-            audit::security(&state, Some(&s), "auth_rule.delete", "auth_rule", &id.to_string(), "ok").await;
+            audit::security(
+                &state,
+                Some(&s),
+                "auth_rule.delete",
+                "auth_rule",
+                &id.to_string(),
+                "ok",
+            )
+            .await;
             Redirect::to("/plan/auth-rules?done=deleted").into_response()
         }
         Ok(false) => errors::no_such_record(&state, &s, "rule"),
@@ -534,10 +744,22 @@ pub async fn delete_rule(State(state): State<AppState>, s: Signed, Path(id): Pat
 }
 
 /// `POST /plan/auto-rules/{id}/delete`
-pub async fn delete_auto_rule(State(state): State<AppState>, s: Signed, Path(id): Path<i64>) -> Response {
+pub async fn delete_auto_rule(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(id): Path<i64>,
+) -> Response {
     match state.store.delete_auto_rule(id).await {
         Ok(true) => {
-            audit::security(&state, Some(&s), "auto_rule.delete", "auto_rule", &id.to_string(), "ok").await;
+            audit::security(
+                &state,
+                Some(&s),
+                "auto_rule.delete",
+                "auto_rule",
+                &id.to_string(),
+                "ok",
+            )
+            .await;
             Redirect::to("/plan/auth-rules?done=deleted").into_response()
         }
         Ok(false) => errors::no_such_record(&state, &s, "rule"),
