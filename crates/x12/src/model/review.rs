@@ -63,7 +63,30 @@ pub struct ReviewReject {
 
 impl ServiceReview {
     pub fn from_tree(root: &LoopNode) -> Option<Self> {
-        let e = *all(root, "2000E").first()?;
+        let reject = [("2010B", all(root, "2010B")), ("2010C", all(root, "2010C"))]
+            .into_iter()
+            .find_map(|(level, loops)| {
+                loops
+                    .first()
+                    .and_then(|l| l.seg("AAA", None))
+                    .map(|a| ReviewReject {
+                        level: level.to_string(),
+                        reason: a.el(3).to_string(),
+                    })
+            });
+        let Some(e) = all(root, "2000E").first().copied() else {
+            // A rejection answers without a patient event.
+            return reject.map(|reject| ServiceReview {
+                umo: party(all(root, "2010A").first().copied()),
+                requester: party(all(root, "2010B").first().copied()),
+                subscriber: all(root, "2010C")
+                    .first()
+                    .map(|l| person(l))
+                    .unwrap_or_default(),
+                reject: Some(reject),
+                ..ServiceReview::default()
+            });
+        };
         let um = e.seg("UM", None);
         let diagnoses = e
             .segs("HI")
@@ -138,7 +161,7 @@ impl ServiceReview {
 
     /// A complete 278 interchange: a request, or a response when `decision` is set.
     pub fn to_x12(&self, env: &Envelope) -> String {
-        let response = self.decision.is_some();
+        let response = self.decision.is_some() || self.reject.is_some();
         let mut b = Body::default();
         b.s(&[
             "BHT",
@@ -162,7 +185,8 @@ impl ServiceReview {
             &self.umo.id,
         ]);
         let rejected_at = self.reject.as_ref().map(|r| r.level.as_str());
-        let r = b.hl(Some(a), "21", rejected_at != Some("2010B"));
+        // X217 allows only HL04=1 at the requester level, even when a rejection ends there.
+        let r = b.hl(Some(a), "21", true);
         b.s(&[
             "NM1",
             "1P",
