@@ -119,10 +119,12 @@ pub async fn demo_queue(
         return Ok(());
     };
     let servicing: Vec<_> = store
-        .search_providers("", 40)
+        .search_providers("", 200)
         .await?
         .into_iter()
-        .filter(|p| p.tin != tin)
+        .filter(|p| {
+            p.tin != tin && !p.specialty.contains("Pharmacy") && !p.name.contains("Pharmacy")
+        })
         .take(6)
         .collect();
     if members.is_empty() || servicing.is_empty() {

@@ -438,10 +438,14 @@ pub async fn submit(
         kind: AuthEventKind::Received,
         actor: actor.name.clone(),
         note: format!(
-            "Decision due by {} ({}). {} attachment(s).",
+            "Decision due by {} ({}). {}",
             pacific(deadline.due),
             deadline.rule,
-            attachments.len()
+            match attachments.len() {
+                0 => "No attachments.".to_string(),
+                1 => "1 attachment.".to_string(),
+                n => format!("{n} attachments."),
+            }
         ),
     }];
     let autos = store.auto_rules().await?;

@@ -669,6 +669,15 @@ fn timeline(a: &AuthRequest, events: Vec<AuthEvent>) -> Vec<EventView> {
         .collect()
 }
 
+/// ICD-10-CM as people write it: a dot after the third character (M1711 -> M17.11).
+pub fn icd10_dotted(code: &str) -> String {
+    if code.len() > 3 && code.is_ascii() {
+        format!("{}.{}", &code[..3], &code[3..])
+    } else {
+        code.to_string()
+    }
+}
+
 /// Loads everything a detail page shows. `Err` is the page to show instead.
 pub async fn case_view(state: &AppState, a: &AuthRequest) -> Result<CaseView, Response> {
     let store = &state.store;
@@ -723,7 +732,12 @@ pub async fn case_view(state: &AppState, a: &AuthRequest) -> Result<CaseView, Re
             .unwrap_or_default(),
         requesting: provider_view(&a.requesting_npi, req),
         servicing: provider_view(&a.servicing_npi, serv),
-        diagnoses: a.diagnoses.join(", "),
+        diagnoses: a
+            .diagnoses
+            .iter()
+            .map(|d| icd10_dotted(d))
+            .collect::<Vec<_>>()
+            .join(", "),
         place_of_service: PLACES
             .iter()
             .find(|p| p.0 == a.place_of_service)
@@ -1043,4 +1057,54 @@ pub async fn notifications(State(state): State<AppState>, s: Signed) -> Response
                 .collect(),
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diagnoses_read_with_their_dot() {
+        assert_eq!(icd10_dotted("M1711"), "M17.11");
+        assert_eq!(icd10_dotted("I10"), "I10");
+    }
+
+    #[test]
+    fn requirement_in_words_over_every_line() {
+        let rule = |codes: &str, lob, required| AuthRule {
+            id: 1,
+            codes: domain::auth_rules::CodeRange::parse(codes).unwrap(),
+            line_of_business: lob,
+            required,
+            note: "Send notes.".into(),
+            description: String::new(),
+        };
+        let rules = vec![rule("73721", Some(LineOfBusiness::Pace), true)];
+        let (req, words) = requirement_words(&rules, "73721");
+        assert!(
+            req && words.starts_with("Required for PACE only"),
+            "{words}"
+        );
+        assert!(!requirement_words(&rules, "99213").0);
+        let rules = vec![rule("70010-76499", None, true)];
+        assert!(
+            requirement_words(&rules, "73721")
+                .1
+                .starts_with("Required for every line")
+        );
+    }
+
+    #[test]
+    fn a_bad_attachment_is_named() {
+        let e = attachments(
+            vec![("evil.pdf".into(), b"<html>".to_vec())],
+            "x",
+            Utc::now(),
+        )
+        .unwrap_err();
+        assert!(e.starts_with("evil.pdf:"), "{e}");
+        assert!(!e.contains("letterhead"), "{e}");
+        let many = vec![("a.pdf".to_string(), b"%PDF-1.7".to_vec()); MAX_FILES + 1];
+        assert!(attachments(many, "x", Utc::now()).is_err());
+    }
 }
