@@ -1,4 +1,5 @@
 // Prior authorization end to end in real Chromium:
+// (The office administrator plays the office user: other specs enrol the `office` account.)
 // 1. an office user opens one of the office's requests, then submits a new one for the same
 //    member (finding the servicing provider with the search, which keeps what was typed);
 // 2. the plan's reviewer finds it in the queue by deadline, takes it, is refused a denial
@@ -60,7 +61,7 @@ test('submit, review and decide, status and timeline', async ({ browser }) => {
   const page = await newPage(browser);
 
   // 1. The office user.
-  const office = await signIn(page, 'office');
+  const office = await signIn(page, 'officeadmin');
   await page.getByRole('link', { name: 'Authorizations', exact: true }).first().click();
   await expect(page.getByRole('heading', { name: 'Authorizations' })).toBeVisible();
   await page.locator('#auths tbody tr a').first().click();
@@ -121,7 +122,7 @@ test('submit, review and decide, status and timeline', async ({ browser }) => {
   await signOut(page);
 
   // 3. The office user again: status, reason, timeline, notification.
-  await signIn(page, 'office', office);
+  await signIn(page, 'officeadmin', office);
   await page.getByRole('link', { name: 'Authorizations', exact: true }).first().click();
   await expect(page.locator('#unseen')).toBeVisible();
   await page.getByRole('link', { name: number }).click();
