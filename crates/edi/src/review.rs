@@ -110,6 +110,7 @@ pub async fn respond(
             String::new()
         },
         clinical_notes: String::new(),
+        trace: req.trace.clone(),
     };
     let actor = um::Actor {
         user_id: Some(partner.user_id),
@@ -184,6 +185,7 @@ mod tests {
         from: &str,
         to: &str,
     ) -> String {
+        let trace = format!("T{member}{code}{units}");
         ServiceReview {
             umo: Party {
                 name: "ORANGE COAST HEALTH PLAN".into(),
@@ -201,7 +203,7 @@ mod tests {
                 gender: "F".into(),
                 address: None,
             },
-            trace: "TRACE123".into(),
+            trace,
             category: "HS".into(),
             certification_type: "I".into(),
             service_type: "2".into(),
@@ -273,6 +275,30 @@ mod tests {
         let stored = store.auth(&number).await.unwrap().unwrap();
         assert_eq!(stored.status, domain::auth::AuthStatus::Received);
         assert_eq!(stored.services[0].procedure, "73721");
+        // The same request again (same trace from the same requester): the same answer, nothing doubled.
+        let before = store
+            .auth_queue(&storage::QueueFilter {
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .len();
+        let again = valid(
+            &respond(&*store, &partner, req.as_bytes(), Utc::now())
+                .await
+                .unwrap(),
+        );
+        assert_eq!(again.decision.unwrap().auth_number, number.to_string());
+        let after = store
+            .auth_queue(&storage::QueueFilter {
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .len();
+        assert_eq!(before, after);
         // Auto-approved by the Medi-Cal physical therapy rule: certified.
         let req = request(m.id.as_str(), &dob, npi.as_str(), "97110", "6", &from, &to);
         let out = valid(

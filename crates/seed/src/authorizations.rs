@@ -241,6 +241,7 @@ pub async fn demo_queue(
             urgency: urgency.into(),
             urgency_reason: reason.into(),
             clinical_notes: notes.into(),
+            trace: String::new(),
         };
         match um::submit(
             store,

@@ -59,6 +59,9 @@ pub struct AuthWrite {
     /// Shown in the portal to every office whose TIN the requesting provider bills under.
     pub notification: Option<String>,
     pub messages: Vec<NewMessage>,
+    /// The requester's own trace number (a 278's TRN02), unique per requesting provider: a
+    /// second request with the same trace fails with `StorageError::Duplicate`.
+    pub trace: Option<String>,
 }
 
 /// A request as lists show it.
@@ -231,10 +234,26 @@ pub(crate) async fn create(store: &SqlStore, a: &AuthRequest, w: &AuthWrite) -> 
                 .bind(s.approved_units.map(i64::from)).bind(s.approved_from).bind(s.approved_to)
                 .execute(&mut *tx).await?;
         }
+        if let Some(t) = &w.trace {
+            sqlx::query::<DB>("UPDATE auth_requests SET trace = $1 WHERE number = $2")
+                .bind(t).bind(a.number.as_str()).execute(&mut *tx).await?;
+        }
         write_rest!(tx, DB, a, w);
         tx.commit().await?;
     });
     Ok(())
+}
+
+/// The request a requesting provider sent with this trace, if any.
+pub(crate) async fn by_trace(
+    store: &SqlStore,
+    requesting: &Npi,
+    trace: &str,
+) -> Result<Option<AuthNumber>> {
+    const SQL: &str = "SELECT number FROM auth_requests WHERE requesting_npi = $1 AND trace = $2";
+    let n: Option<String> = on_pool!(store, p, DB => sqlx::query_scalar::<DB, String>(SQL).bind(requesting.as_str()).bind(trace).fetch_optional(p).await?);
+    n.map(|n| AuthNumber::parse(&n).map_err(|e| corrupt("auth_requests.number", e)))
+        .transpose()
 }
 
 /// Writes `a` over the stored request if its status is still `expected` (compare-and-set:

@@ -256,6 +256,8 @@ pub trait Store: Send + Sync {
         expected: domain::auth::AuthStatus,
         write: &AuthWrite,
     ) -> Result<bool>;
+    /// The request `requesting` sent with this trace (a 278's TRN02), if any.
+    async fn auth_by_trace(&self, requesting: &Npi, trace: &str) -> Result<Option<AuthNumber>>;
     /// One request, or `None` when it does not exist *or* its requesting provider bills under
     /// no TIN of the scope.
     async fn auth_in_scope(

@@ -451,6 +451,9 @@ impl Store for SqlStore {
     ) -> Result<bool> {
         auths::update(self, auth, expected, write).await
     }
+    async fn auth_by_trace(&self, requesting: &Npi, trace: &str) -> Result<Option<AuthNumber>> {
+        auths::by_trace(self, requesting, trace).await
+    }
     async fn auth_in_scope(
         &self,
         number: &AuthNumber,

@@ -52,6 +52,9 @@ pub struct SubmissionForm {
     pub urgency: String,
     pub urgency_reason: String,
     pub clinical_notes: String,
+    /// The sender's own trace number (a 278's TRN02); empty from the portal form. A second
+    /// request with the same trace from the same requesting provider returns the first.
+    pub trace: String,
 }
 
 /// A field and what is wrong with it, in words for the person who typed it.
@@ -73,6 +76,8 @@ pub struct Submitted {
     pub auto_rule: Option<String>,
     /// What the plan's rules say about each requested code.
     pub requirements: Vec<(String, Requirement)>,
+    /// The request had been received before (same trace): nothing new was stored.
+    pub duplicate: bool,
 }
 
 /// A date as offices type it: 2026-10-12 or 10/12/2026.
@@ -404,6 +409,12 @@ pub async fn submit(
     now: DateTime<Utc>,
 ) -> Result<Submitted, SubmitError> {
     let c = check(store, scope, form).await?;
+    let trace = form.trace.trim().to_string();
+    if !trace.is_empty() {
+        if let Some(existing) = resubmitted(store, &c.requesting, &trace).await? {
+            return Ok(existing);
+        }
+    }
     let number = store.next_auth_number().await?;
     let mut auth = AuthRequest {
         number: number.clone(),
@@ -477,13 +488,46 @@ pub async fn submit(
         ));
     }
     write.events = events;
-    store.create_auth(&auth, &write).await?;
+    write.trace = (!trace.is_empty()).then(|| trace.clone());
+    match store.create_auth(&auth, &write).await {
+        Ok(()) => {}
+        // The same request arrived twice at once: the other copy won.
+        Err(StorageError::Duplicate(_)) if !trace.is_empty() => {
+            if let Some(existing) = resubmitted(store, &auth.requesting_npi, &trace).await? {
+                return Ok(existing);
+            }
+            return Err(SubmitError::Store(StorageError::Duplicate(
+                "authorization trace".into(),
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    }
     tracing::info!(auto = auto.is_some(), "authorization submitted");
     Ok(Submitted {
         auth,
         auto_rule: auto.map(|a| a.describe()),
         requirements: reqs,
+        duplicate: false,
     })
+}
+
+async fn resubmitted(
+    store: &dyn Store,
+    requesting: &Npi,
+    trace: &str,
+) -> Result<Option<Submitted>, StorageError> {
+    let Some(n) = store.auth_by_trace(requesting, trace).await? else {
+        return Ok(None);
+    };
+    let Some(auth) = store.auth(&n).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Submitted {
+        auto_rule: auth.auto_rule.clone(),
+        auth,
+        requirements: Vec::new(),
+        duplicate: true,
+    }))
 }
 
 /// What a reviewer does with a case.
@@ -678,6 +722,7 @@ pub async fn answer(
             pacific(d.due)
         )),
         messages: Vec::new(),
+        trace: None,
     };
     if store.update_auth(&a, expected, &write).await? {
         Ok(a)

@@ -15,6 +15,9 @@ ALTER TABLE auth_requests ADD COLUMN reviewer_name TEXT;
 ALTER TABLE auth_requests ADD COLUMN auto_rule TEXT;
 ALTER TABLE auth_requests ADD COLUMN appeal_decided_at TIMESTAMPTZ;
 ALTER TABLE auth_requests ADD COLUMN appeal_overturned BOOLEAN;
+-- The requester's trace (X12 278 TRN02): a resubmitted request is recognised, not doubled.
+ALTER TABLE auth_requests ADD COLUMN trace TEXT;
+CREATE UNIQUE INDEX auth_requests_trace ON auth_requests (requesting_npi, trace);
 CREATE INDEX auth_requests_queue ON auth_requests (status, due_at);
 CREATE INDEX auth_requests_decided ON auth_requests (decided_at);
 

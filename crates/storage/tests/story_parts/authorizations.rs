@@ -56,8 +56,41 @@ pub async fn authorizations_story(
             body: "b".into(),
             created_at: received,
         }],
+        trace: Some("TRN-1".into()),
     };
     store.create_auth(&a, &write).await.unwrap();
+    // The same trace from the same requester is refused (a resubmitted 278 is not doubled).
+    assert_eq!(
+        store
+            .auth_by_trace(&a.requesting_npi, "TRN-1")
+            .await
+            .unwrap(),
+        Some(n1.clone())
+    );
+    assert_eq!(
+        store
+            .auth_by_trace(&a.requesting_npi, "TRN-2")
+            .await
+            .unwrap(),
+        None
+    );
+    let twin = AuthRequest {
+        number: n2.clone(),
+        ..a.clone()
+    };
+    let again = AuthWrite {
+        trace: Some("TRN-1".into()),
+        ..AuthWrite::default()
+    };
+    assert!(matches!(
+        store.create_auth(&twin, &again).await,
+        Err(storage::StorageError::Duplicate(_))
+    ));
+    assert_eq!(
+        store.auth(&n2).await.unwrap(),
+        None,
+        "nothing of the twin was kept"
+    );
     assert_eq!(
         store.auth(&n1).await.unwrap(),
         Some(a.clone()),

@@ -245,6 +245,7 @@ impl FormValues {
             urgency: self.urgency.clone(),
             urgency_reason: self.urgency_reason.clone(),
             clinical_notes: self.clinical_notes.clone(),
+            trace: String::new(),
         }
     }
 }
