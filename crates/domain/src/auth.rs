@@ -431,6 +431,16 @@ impl AuthRequest {
         self.denial_reason = None;
     }
 
+    /// The requester withdraws an open request (it leaves the queue; no decision is made).
+    pub fn withdraw(&mut self, at: DateTime<Utc>) -> Result<(), AuthError> {
+        if self.status.is_decided() {
+            return Err(AuthError::AlreadyDecided);
+        }
+        self.status = AuthStatus::Withdrawn;
+        self.decided_at = Some(at);
+        Ok(())
+    }
+
     /// Records the outcome of an appeal of a denial (overturned: approved after appeal).
     pub fn record_appeal(&mut self, overturned: bool, at: DateTime<Utc>) -> Result<(), AuthError> {
         if self.status != AuthStatus::Denied || self.appeal.is_some() {
@@ -622,6 +632,19 @@ pub(crate) mod tests {
         assert_eq!(
             r.information_received(at("2026-10-14T18:00:00Z")),
             Err(AuthError::NotPended)
+        );
+    }
+
+    #[test]
+    fn only_open_requests_are_withdrawn() {
+        let mut r = request();
+        let now = at("2026-10-08T17:00:00Z");
+        r.withdraw(now).unwrap();
+        assert_eq!(r.status, AuthStatus::Withdrawn);
+        assert_eq!(r.withdraw(now), Err(AuthError::AlreadyDecided));
+        assert_eq!(
+            r.decide(&Decision::Approve, now),
+            Err(AuthError::AlreadyDecided)
         );
     }
 

@@ -730,3 +730,34 @@ pub async fn answer(
         Err(ReviewError::Conflict)
     }
 }
+
+/// The requesting office withdraws an open request.
+pub async fn withdraw(
+    store: &dyn Store,
+    scope: &Scope,
+    number: &AuthNumber,
+    actor: &Actor,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<AuthRequest, ReviewError> {
+    let mut a = store
+        .auth_in_scope(number, scope)
+        .await?
+        .ok_or(ReviewError::NotFound)?;
+    let expected = a.status;
+    a.withdraw(now)?;
+    let write = AuthWrite {
+        events: vec![AuthEvent {
+            at: now,
+            kind: AuthEventKind::Withdrawn,
+            actor: actor.name.clone(),
+            note: reason.trim().chars().take(500).collect(),
+        }],
+        ..AuthWrite::default()
+    };
+    if store.update_auth(&a, expected, &write).await? {
+        Ok(a)
+    } else {
+        Err(ReviewError::Conflict)
+    }
+}

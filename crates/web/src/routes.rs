@@ -335,6 +335,12 @@ pub fn table() -> Vec<Route> {
         ),
         route(
             M::POST,
+            "/authorizations/{number}/withdraw",
+            May(P::SubmitAuthorization),
+            post(authorizations::withdraw),
+        ),
+        route(
+            M::POST,
             "/authorizations/{number}/information",
             May(P::SubmitAuthorization),
             post(authorizations::information),

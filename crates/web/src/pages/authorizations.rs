@@ -956,6 +956,57 @@ pub async fn information(
     }
 }
 
+/// `POST /authorizations/{number}/withdraw`: `reason` (optional).
+pub async fn withdraw(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(number): Path<String>,
+    axum::Form(form): axum::Form<BTreeMap<String, String>>,
+) -> Response {
+    let a = match scoped(&state, &s, &number).await {
+        Ok(a) => a,
+        Err(page) => return page,
+    };
+    let actor = um::Actor {
+        user_id: Some(s.user_id()),
+        name: s.identity.user.display_name.clone(),
+    };
+    let reason = form.get("reason").cloned().unwrap_or_default();
+    match um::withdraw(
+        &*state.store,
+        &s.principal.office_scope(),
+        &a.number,
+        &actor,
+        &reason,
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(_) => {
+            audit::security(
+                &state,
+                Some(&s),
+                "auth.withdraw",
+                "authorization",
+                a.number.as_str(),
+                "ok",
+            )
+            .await;
+            Redirect::to(&format!("/authorizations/{}", a.number)).into_response()
+        }
+        Err(um::ReviewError::NotFound) => errors::no_such_record(&state, &s, "authorization"),
+        Err(um::ReviewError::Store(e)) => {
+            tracing::error!(error = %e, "withdraw failed");
+            errors::unavailable(&state)
+        }
+        Err(e) => {
+            let mut errs = FieldErrors::new();
+            errs.insert("withdraw", e.to_string());
+            status_page(&state, &s, &a, StatusQuery::default(), errs, String::new()).await
+        }
+    }
+}
+
 /// Serves an attachment as the file it was checked to be, never as HTML, in a sandbox.
 pub fn serve_file(meta: &AttachmentMeta, bytes: Vec<u8>) -> Response {
     let mut res = bytes.into_response();

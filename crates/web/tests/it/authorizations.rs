@@ -435,6 +435,73 @@ async fn auto_approval_decides_at_once_and_says_so() {
         text_of(&page.body, "auto-rule").is_some_and(|t| t.contains("Physical therapy starter"))
     );
     assert!(page.body.contains("Decided automatically"));
+    assert!(
+        !page.body.contains("Withdraw request"),
+        "a decided request cannot be withdrawn"
+    );
+}
+
+#[tokio::test]
+async fn the_office_withdraws_an_open_request() {
+    let app = App::new().await;
+    let f = fixture(&app).await;
+    let office = app.session("office").await;
+    let (today, later) = dates();
+    let r = submit(
+        &app,
+        &office,
+        dated(form(&f, "73721", "1", "standard"), &today, &later),
+        &[],
+    )
+    .await;
+    let number = r
+        .location()
+        .trim_start_matches("/authorizations/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let office2 = app.session("office2").await;
+    let r = app
+        .post(
+            &format!("/authorizations/{number}/withdraw"),
+            Some(&office2),
+            &[("reason", "x")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "not another office's");
+    let r = app
+        .post(
+            &format!("/authorizations/{number}/withdraw"),
+            Some(&office),
+            &[("reason", "Surgery cancelled.")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = app
+        .get(&format!("/authorizations/{number}"), Some(&office))
+        .await;
+    assert_eq!(
+        text_of(&page.body, "auth-status").as_deref(),
+        Some("Withdrawn")
+    );
+    assert!(page.body.contains("Surgery cancelled."));
+    let reviewer = app.session("reviewer").await;
+    assert!(
+        !app.get("/plan/authorizations", Some(&reviewer))
+            .await
+            .body
+            .contains(&number),
+        "out of the queue"
+    );
+    let r = app
+        .post(
+            &format!("/authorizations/{number}/withdraw"),
+            Some(&office),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "only once");
 }
 
 #[tokio::test]

@@ -75,6 +75,7 @@ fn expected(path: &str) -> Option<Who> {
         | "/authorizations/new"
         | "/authorizations/{number}"
         | "/authorizations/{number}/information"
+        | "/authorizations/{number}/withdraw"
         | "/authorizations/{number}/attachments/{doc}"
         | "/notifications" => Only(&["office", "claims", "officeadmin", "office2"]),
         p if p.starts_with("/plan/authorizations")
