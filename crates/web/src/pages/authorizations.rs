@@ -574,7 +574,8 @@ pub struct CaseView {
     pub urgency: &'static str,
     pub expedited: bool,
     pub urgency_reason: String,
-    pub lob: &'static str,
+    /// The member's coverage on the first requested date: line, network, span.
+    pub coverage: String,
     pub status_code: &'static str,
     pub status: &'static str,
     pub open: bool,
@@ -708,7 +709,26 @@ pub async fn case_view(state: &AppState, a: &AuthRequest) -> Result<CaseView, Re
         urgency: a.urgency.label(),
         expedited: a.urgency == domain::auth::Urgency::Expedited,
         urgency_reason: a.urgency_reason.clone(),
-        lob: a.line_of_business.label(),
+        coverage: member
+            .as_ref()
+            .and_then(|m| m.spans.iter().find(|s| s.covers(a.from_date)))
+            .map(|s| {
+                format!(
+                    "{} · network {} · covered from {}{}",
+                    s.line_of_business.label(),
+                    s.network,
+                    us(s.start),
+                    s.end
+                        .map(|e| format!(" to {}", us(e)))
+                        .unwrap_or_else(|| ", open-ended".into())
+                )
+            })
+            .unwrap_or_else(|| {
+                format!(
+                    "{} (not covered on the first requested date)",
+                    a.line_of_business.label()
+                )
+            }),
         status_code: if a.appeal.as_ref().is_some_and(|x| x.overturned) {
             "approved"
         } else {

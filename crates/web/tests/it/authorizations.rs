@@ -232,6 +232,10 @@ async fn submit_review_deny_with_reason_and_status_for_the_office() {
             || page.body.contains("7 calendar days"),
         "the rule in words"
     );
+    assert!(
+        text_of(&page.body, "coverage").is_some_and(|c| c.starts_with("Medi-Cal · network")),
+        "coverage on the requested dates"
+    );
     let before = app.audit_actions().await;
     assert!(
         before.contains(&"authorization.read".to_string()),
