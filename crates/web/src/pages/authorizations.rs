@@ -354,6 +354,10 @@ pub async fn submit(State(state): State<AppState>, s: Signed, upload: Upload) ->
     if let Some(p) = got.problem {
         return form_page(&state, &s, f, FieldErrors::new(), None, Some(p)).await;
     }
+    if got.text.get("action").map(String::as_str) == Some("check") {
+        // Show what the rules say about the codes typed, keeping the form (nothing is sent).
+        return form_page(&state, &s, f, FieldErrors::new(), None, None).await;
+    }
     if got.text.get("action").map(String::as_str) == Some("search") {
         let mut errors = FieldErrors::new();
         let found = if f.servicing_q.chars().count() < 3 {

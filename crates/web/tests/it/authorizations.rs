@@ -417,6 +417,76 @@ async fn submit_review_deny_with_reason_and_status_for_the_office() {
 }
 
 #[tokio::test]
+async fn the_form_answers_is_authorization_required_and_finds_providers_keeping_what_was_typed() {
+    let app = App::new().await;
+    let f = fixture(&app).await;
+    let office = app.session("office").await;
+    let (today, later) = dates();
+    let mut fields = dated(form(&f, "73721", "1", "standard"), &today, &later);
+    for (k, v) in fields.iter_mut() {
+        if k == "action" {
+            *v = "check".into();
+        }
+    }
+    let before = app
+        .store
+        .auths_in_scope(&Scope::Tins(vec![office_tin(&app, "office").await]), 500)
+        .await
+        .unwrap()
+        .len();
+    let r = submit(&app, &office, fields.clone(), &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains("id=\"requirements\"")
+            && r.body.contains("<strong>73721</strong> (required)")
+    );
+    for (k, v) in fields.iter_mut() {
+        match k.as_str() {
+            "action" => *v = "search".into(),
+            "servicing_q" => *v = "zz".into(),
+            _ => {}
+        }
+    }
+    fields.push(("servicing_q".into(), "zz".into()));
+    let r = submit(&app, &office, fields.clone(), &[]).await;
+    assert!(
+        text_of(&r.body, "servicing_q-error").is_some(),
+        "three letters at least"
+    );
+    let name = app
+        .store
+        .provider(&domain::Npi::parse(&f.servicing).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .name;
+    let word: String = name
+        .split([' ', ','])
+        .find(|w| w.len() >= 3)
+        .unwrap()
+        .to_string();
+    fields.retain(|(k, _)| k != "servicing_q");
+    fields.push(("servicing_q".into(), word));
+    let r = submit(&app, &office, fields, &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains("id=\"provider-results\"") && r.body.contains(&f.servicing),
+        "the provider is found"
+    );
+    assert!(
+        r.body.contains("Eight weeks of low back pain"),
+        "what was typed is kept"
+    );
+    let after = app
+        .store
+        .auths_in_scope(&Scope::Tins(vec![office_tin(&app, "office").await]), 500)
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(before, after, "nothing was submitted");
+}
+
+#[tokio::test]
 async fn auto_approval_decides_at_once_and_says_so() {
     let app = App::new().await;
     let f = fixture(&app).await;
