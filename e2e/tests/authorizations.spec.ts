@@ -89,6 +89,7 @@ test('submit, review and decide, status and timeline', async ({ browser }) => {
   await expect(page.getByLabel('Clinical notes')).toHaveValue(/10 weeks/);
   await expect(page.locator('#requirements')).toContainText('73721');
   await page.locator(`#provider-results input[value="${servicingNpi}"]`).check();
+  await page.screenshot({ path: path.join(shots, 'authorizations-form.png'), fullPage: true });
   await page.getByRole('button', { name: 'Submit request' }).click();
   await expect(page.locator('#submitted')).toBeVisible();
   const number = (await page.getByRole('heading', { level: 1 }).textContent())!.replace('Authorization ', '').trim();

@@ -438,7 +438,7 @@ async fn the_form_answers_is_authorization_required_and_finds_providers_keeping_
     assert_eq!(r.status, StatusCode::OK);
     assert!(
         r.body.contains("id=\"requirements\"")
-            && r.body.contains("<strong>73721</strong> (required)")
+            && r.body.contains("<li class=\"required\"><strong>73721</strong>: Required")
     );
     for (k, v) in fields.iter_mut() {
         match k.as_str() {
