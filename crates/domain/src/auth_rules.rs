@@ -147,7 +147,7 @@ impl AutoRule {
             && !r.services.is_empty()
             && r.services
                 .iter()
-                .all(|s| s.units <= self.max_units && self.codes.iter().any(|c| *c == s.procedure))
+                .all(|s| s.units <= self.max_units && self.codes.contains(&s.procedure))
     }
 
     /// In words, for the timeline: "Auto-approval rule 'PT starter' (Medi-Cal, 97110, up to 12 units)".

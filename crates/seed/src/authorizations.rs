@@ -86,14 +86,13 @@ async fn covered_members(
     let mut out = Vec::new();
     for n in 1..=crate::demo::DEMO_MEMBERS {
         let id = MemberId::from_sequence(n);
-        if let Some(r) = store.member(&id).await? {
-            if let Some(s) = r
+        if let Some(r) = store.member(&id).await?
+            && let Some(s) = r
                 .spans
                 .iter()
                 .find(|s| s.covers(today) && s.covers(today + chrono::Days::new(90)))
-            {
-                out.push((id, r.member.birth_date, s.line_of_business));
-            }
+        {
+            out.push((id, r.member.birth_date, s.line_of_business));
         }
         if out.len() >= want {
             break;
@@ -274,8 +273,8 @@ pub async fn demo_queue(
             return Err(e);
         }
     }
-    if let Some(a) = made.get(2) {
-        if let Err(um::ReviewError::Store(e)) = um::review(
+    if let Some(a) = made.get(2)
+        && let Err(um::ReviewError::Store(e)) = um::review(
             store,
             &a.number,
             &reviewer,
@@ -283,9 +282,8 @@ pub async fn demo_queue(
             now - Duration::hours(2),
         )
         .await
-        {
-            return Err(e);
-        }
+    {
+        return Err(e);
     }
     Ok(())
 }

@@ -781,13 +781,7 @@ pub(crate) async fn search_providers(
 ) -> Result<Vec<ProviderChoice>> {
     const SQL: &str = "SELECT npi, tin, name, specialty, city FROM providers WHERE npi = $1 OR LOWER(name) LIKE $2 ORDER BY name, npi LIMIT $3";
     let text = text.trim();
-    let like = format!(
-        "%{}%",
-        text.to_lowercase()
-            .replace('\\', "")
-            .replace('%', "")
-            .replace('_', "")
-    );
+    let like = format!("%{}%", text.to_lowercase().replace(['\\', '%', '_'], ""));
     let rows: Vec<ChoiceRow> = on_pool!(store, p, DB => sqlx::query_as::<DB, ChoiceRow>(SQL).bind(text).bind(&like).bind(limit.clamp(1, 100)).fetch_all(p).await?);
     rows.into_iter().map(choice).collect()
 }

@@ -410,10 +410,10 @@ pub async fn submit(
 ) -> Result<Submitted, SubmitError> {
     let c = check(store, scope, form).await?;
     let trace = form.trace.trim().to_string();
-    if !trace.is_empty() {
-        if let Some(existing) = resubmitted(store, &c.requesting, &trace).await? {
-            return Ok(existing);
-        }
+    if !trace.is_empty()
+        && let Some(existing) = resubmitted(store, &c.requesting, &trace).await?
+    {
+        return Ok(existing);
     }
     let number = store.next_auth_number().await?;
     let mut auth = AuthRequest {

@@ -291,10 +291,10 @@ async fn form_page(
         }
     };
     let mut f = f;
-    if f.requesting_npi.is_empty() {
-        if let Some(p) = own.first() {
-            f.requesting_npi = p.npi.to_string();
-        }
+    if f.requesting_npi.is_empty()
+        && let Some(p) = own.first()
+    {
+        f.requesting_npi = p.npi.to_string();
     }
     let codes: Vec<String> = f
         .services
@@ -640,28 +640,27 @@ fn timeline(a: &AuthRequest, events: Vec<AuthEvent>) -> Vec<EventView> {
             },
         );
     }
-    if let Some(p) = a.pended_at {
-        if !ev.iter().any(|e| e.kind == AuthEventKind::Pended) {
-            ev.push(AuthEvent {
-                at: p,
-                kind: AuthEventKind::Pended,
-                actor: String::new(),
-                note: String::new(),
-            });
-        }
+    if let Some(p) = a.pended_at
+        && !ev.iter().any(|e| e.kind == AuthEventKind::Pended)
+    {
+        ev.push(AuthEvent {
+            at: p,
+            kind: AuthEventKind::Pended,
+            actor: String::new(),
+            note: String::new(),
+        });
     }
-    if let Some(d) = a.decided_at {
-        if !ev
+    if let Some(d) = a.decided_at
+        && !ev
             .iter()
             .any(|e| matches!(e.kind, AuthEventKind::Decided | AuthEventKind::AutoDecided))
-        {
-            ev.push(AuthEvent {
-                at: d,
-                kind: AuthEventKind::Decided,
-                actor: String::new(),
-                note: a.status.label().into(),
-            });
-        }
+    {
+        ev.push(AuthEvent {
+            at: d,
+            kind: AuthEventKind::Decided,
+            actor: String::new(),
+            note: a.status.label().into(),
+        });
     }
     ev.sort_by_key(|e| e.at);
     ev.into_iter()

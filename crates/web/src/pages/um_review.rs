@@ -694,7 +694,7 @@ pub async fn add_auto_rule(
         line_of_business: lob_of(form.get("lob")),
         codes,
         max_units: max.unwrap_or(1),
-        include_expedited: form.get("include_expedited").is_some(),
+        include_expedited: form.contains_key("include_expedited"),
     };
     match state.store.add_auto_rule(&rule).await {
         Ok(id) => {

@@ -30,15 +30,15 @@ async fn fixture(app: &App) -> Fixture {
     let mut found = None;
     for n in 1..=500 {
         let id = MemberId::from_sequence(n);
-        if let Some(r) = app.store.member(&id).await.unwrap() {
-            if r.spans.iter().any(|s| {
+        if let Some(r) = app.store.member(&id).await.unwrap()
+            && r.spans.iter().any(|s| {
                 s.line_of_business == LineOfBusiness::MediCal
                     && s.covers(today)
                     && s.covers(today + chrono::Days::new(90))
-            }) {
-                found = Some((id, r.member.birth_date));
-                break;
-            }
+            })
+        {
+            found = Some((id, r.member.birth_date));
+            break;
         }
     }
     let (member, birth) = found.expect("a covered Medi-Cal member");
@@ -438,7 +438,8 @@ async fn the_form_answers_is_authorization_required_and_finds_providers_keeping_
     assert_eq!(r.status, StatusCode::OK);
     assert!(
         r.body.contains("id=\"requirements\"")
-            && r.body.contains("<li class=\"required\"><strong>73721</strong>: Required")
+            && r.body
+                .contains("<li class=\"required\"><strong>73721</strong>: Required")
     );
     for (k, v) in fields.iter_mut() {
         match k.as_str() {
