@@ -278,5 +278,58 @@ mod tests {
                 prop_assert_eq!(ext.due, base.due);
             }
         }
+
+        /// Medi-Cal standard: when the working-day rule sets the deadline it is the close of the
+        /// fifth working day after the day of receipt (weekends and state holidays skipped), in
+        /// California time, and never later than seven calendar days.
+        #[test]
+        fn medi_cal_working_days_skip_weekends_and_holidays(secs in 1_767_225_600i64..1_830_297_600) {
+            let received = DateTime::from_timestamp(secs, 0).unwrap();
+            let d = decision_deadline(&ClockInput { line_of_business: LineOfBusiness::MediCal, urgency: Urgency::Standard, received, pended_at: None, info_received: None });
+            let working = working_days_after(received, MEDI_CAL_WORKING_DAYS);
+            prop_assert_eq!(d.due, working.min(received + STANDARD));
+            let due_local = working.with_timezone(&pacific_offset(working));
+            prop_assert_eq!(due_local.format("%H:%M:%S").to_string(), "23:59:59");
+            prop_assert_eq!(crate::calendar::working_days_between(california_date(received), due_local.date_naive()), MEDI_CAL_WORKING_DAYS);
+            prop_assert!(is_working_day(due_local.date_naive()));
+        }
+
+        /// A later receipt never gets an earlier deadline (same line and urgency).
+        #[test]
+        fn later_receipt_never_earlier_deadline(secs in 1_767_225_600i64..1_830_297_600, later in 0i64..20 * 86_400, lob in lob(), expedited in any::<bool>()) {
+            let urgency = if expedited { Urgency::Expedited } else { Urgency::Standard };
+            let a = DateTime::from_timestamp(secs, 0).unwrap();
+            let b = a + Duration::seconds(later);
+            let d = |received| decision_deadline(&ClockInput { line_of_business: lob, urgency, received, pended_at: None, info_received: None }).due;
+            prop_assert!(d(b) >= d(a));
+        }
+
+        /// After a pend, the information's arrival sets the Medi-Cal standard clock to five
+        /// working days from its receipt, capped by the 14-day extension; other lines and
+        /// expedited requests keep the plain extension whatever arrives.
+        #[test]
+        fn information_restarts_only_medi_cal_standard(secs in 1_767_225_600i64..1_830_297_600, lob in lob(), expedited in any::<bool>(),
+                                                       pend_after in 0i64..3 * 86_400, info_after in 0i64..20 * 86_400) {
+            let urgency = if expedited { Urgency::Expedited } else { Urgency::Standard };
+            let received = DateTime::from_timestamp(secs, 0).unwrap();
+            let plain = ClockInput { line_of_business: lob, urgency, received, pended_at: None, info_received: None };
+            let base = decision_deadline(&plain).due;
+            let pended_at = received + Duration::seconds(pend_after);
+            prop_assume!(pended_at < base);
+            let info = pended_at + Duration::seconds(info_after);
+            let waiting = decision_deadline(&ClockInput { pended_at: Some(pended_at), ..plain });
+            prop_assert_eq!(waiting.due, base + PEND_EXTENSION);
+            let answered = decision_deadline(&ClockInput { pended_at: Some(pended_at), info_received: Some(info), ..plain });
+            if lob == LineOfBusiness::MediCal && !expedited {
+                prop_assert_eq!(answered.due, working_days_after(info, MEDI_CAL_WORKING_DAYS).min(base + PEND_EXTENSION));
+                if answered.rule.contains("requested information") {
+                    prop_assert!(answered.due > info);
+                    let local = answered.due.with_timezone(&pacific_offset(answered.due)).date_naive();
+                    prop_assert!(is_working_day(local));
+                }
+            } else {
+                prop_assert_eq!(answered.due, base + PEND_EXTENSION);
+            }
+        }
     }
 }

@@ -6,6 +6,8 @@ pub mod access;
 pub mod account;
 pub mod audit;
 pub mod auth;
+pub mod auth_metrics;
+pub mod auth_rules;
 pub mod calendar;
 pub mod care_gaps;
 pub mod claim;

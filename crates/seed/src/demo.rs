@@ -139,6 +139,7 @@ pub async fn demo_with_password(
     let mut out = Vec::new();
     let mut relations = 0;
     let mut edi = 0;
+    let (mut reviewer, mut office_user) = (0, 0);
     for (role, username, name, org) in accounts {
         let id = store
             .create_user(&NewUser {
@@ -153,9 +154,11 @@ pub async fn demo_with_password(
                 claims: role == Role::ClaimsUser,
             })
             .await?;
-        match role {
-            Role::ProviderRelations => relations = id,
-            Role::EdiPartner => edi = id,
+        match (role, username) {
+            (Role::ProviderRelations, _) => relations = id,
+            (Role::EdiPartner, _) => edi = id,
+            (Role::UmReviewer, _) => reviewer = id,
+            (Role::OfficeUser, "office") => office_user = id,
             _ => {}
         }
         out.push(DemoAccount {
@@ -166,6 +169,9 @@ pub async fn demo_with_password(
     }
     // The billing service works for the demo office: its TIN was granted by the plan.
     store.grant_tin(edi, &group_tin, relations).await?;
+    // An open review queue from the first office (expedited, standard, overdue, pended).
+    crate::authorizations::demo_queue(store, group_tin, office_user, reviewer, chrono::Utc::now())
+        .await?;
     Ok(out)
 }
 

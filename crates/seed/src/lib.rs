@@ -4,6 +4,7 @@
 //! The same seed and date give the same plan, whatever the batch size.
 
 mod care;
+mod authorizations;
 mod catalog;
 mod demo;
 mod members;
@@ -50,6 +51,7 @@ pub async fn generate(
     store.insert_providers(&providers).await?;
     store.insert_trainings(&plan::trainings()).await?;
     store.insert_plan_notices(&notices::notices()).await?;
+    authorizations::rules(store).await?;
     let world = members::World::new(opts.seed, opts.as_of, networks, &providers);
 
     let mut summary = Summary {

@@ -22,6 +22,10 @@ mod sessions;
 
 pub use accounts::{Identity, NewOrg, NewUser, OrgRecord, TinGrant, UserRecord};
 pub use audit::AuditQuery;
+pub use auths::{
+    AttachmentMeta, AuthSummary, AuthWrite, NewAttachment, Notification, ProviderChoice,
+    QueueFilter,
+};
 pub use claims::{ClaimQuery, ClaimSummary};
 pub use eligibility::{
     AssignedMember, BatchCounts, BatchRecord, CareGapInputs, NewBatch, ServiceFact,
@@ -278,6 +282,56 @@ pub trait Store: Send + Sync {
         user_id: i64,
         not_before: DateTime<Utc>,
     ) -> Result<Option<(BatchRecord, Vec<u8>)>>;
+    // ----- authorizations -----
+    /// A fresh authorization number for a request made in the portal or over EDI.
+    async fn next_auth_number(&self) -> Result<AuthNumber>;
+    /// Stores a new request with its timeline, files, notification and messages, in one
+    /// transaction.
+    async fn create_auth(&self, auth: &AuthRequest, write: &AuthWrite) -> Result<()>;
+    /// Writes `auth` over the stored request if its status is still `expected`, with `write`,
+    /// in one transaction; `false` when it changed meanwhile (nothing written).
+    async fn update_auth(
+        &self,
+        auth: &AuthRequest,
+        expected: domain::auth::AuthStatus,
+        write: &AuthWrite,
+    ) -> Result<bool>;
+    /// The request `requesting` sent with this trace (a 278's TRN02), if any.
+    async fn auth_by_trace(&self, requesting: &Npi, trace: &str) -> Result<Option<AuthNumber>>;
+    /// One request, or `None` when it does not exist *or* its requesting provider bills under
+    /// no TIN of the scope.
+    async fn auth_in_scope(
+        &self,
+        number: &AuthNumber,
+        scope: &Scope,
+    ) -> Result<Option<AuthRequest>>;
+    /// The office's requests (requesting provider under the scope's TINs), newest first.
+    async fn auths_in_scope(&self, scope: &Scope, limit: i64) -> Result<Vec<AuthSummary>>;
+    /// Open requests, soonest deadline first.
+    async fn auth_queue(&self, filter: &QueueFilter) -> Result<Vec<AuthSummary>>;
+    /// The timeline, oldest first.
+    async fn auth_events(&self, number: &AuthNumber) -> Result<Vec<domain::auth::AuthEvent>>;
+    async fn auth_attachments(&self, number: &AuthNumber) -> Result<Vec<AttachmentMeta>>;
+    async fn auth_attachment(&self, id: i64) -> Result<Option<(AttachmentMeta, Vec<u8>)>>;
+    async fn auth_rules(&self) -> Result<Vec<domain::auth_rules::AuthRule>>;
+    /// Adds a rule (its `id` is ignored); returns the new id.
+    async fn add_auth_rule(&self, rule: &domain::auth_rules::AuthRule) -> Result<i64>;
+    async fn delete_auth_rule(&self, id: i64) -> Result<bool>;
+    async fn auto_rules(&self) -> Result<Vec<domain::auth_rules::AutoRule>>;
+    async fn add_auto_rule(&self, rule: &domain::auth_rules::AutoRule) -> Result<i64>;
+    async fn delete_auto_rule(&self, id: i64) -> Result<bool>;
+    /// Requests determined in `year` (UTC), for the public metrics.
+    async fn auth_metric_inputs(&self, year: i32)
+    -> Result<Vec<domain::auth_metrics::MetricInput>>;
+    /// Providers billing under these TINs (an office's own), groups first.
+    async fn providers_of_tins(&self, tins: &[Tin], limit: i64) -> Result<Vec<ProviderChoice>>;
+    /// Providers by NPI or part of the name.
+    async fn search_providers(&self, text: &str, limit: i64) -> Result<Vec<ProviderChoice>>;
+    /// The office's notifications, newest first.
+    async fn notifications(&self, org_id: i64, limit: i64) -> Result<Vec<Notification>>;
+    /// How many of the office's notifications the user has not seen yet.
+    async fn unseen_notifications(&self, user_id: i64, org_id: i64) -> Result<i64>;
+    async fn mark_notifications_seen(&self, user_id: i64, at: DateTime<Utc>) -> Result<()>;
 }
 
 /// Walks the whole audit trail in order and checks its hash chain and head.

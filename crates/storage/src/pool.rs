@@ -478,5 +478,83 @@ impl Store for SqlStore {
         not_before: DateTime<Utc>,
     ) -> Result<Option<(BatchRecord, Vec<u8>)>> {
         crate::eligibility::batch(self, id, user_id, not_before).await
+    // ----- authorizations -----
+    async fn next_auth_number(&self) -> Result<AuthNumber> {
+        auths::next_number(self).await
+    }
+    async fn create_auth(&self, auth: &AuthRequest, write: &AuthWrite) -> Result<()> {
+        auths::create(self, auth, write).await
+    }
+    async fn update_auth(
+        &self,
+        auth: &AuthRequest,
+        expected: domain::auth::AuthStatus,
+        write: &AuthWrite,
+    ) -> Result<bool> {
+        auths::update(self, auth, expected, write).await
+    }
+    async fn auth_by_trace(&self, requesting: &Npi, trace: &str) -> Result<Option<AuthNumber>> {
+        auths::by_trace(self, requesting, trace).await
+    }
+    async fn auth_in_scope(
+        &self,
+        number: &AuthNumber,
+        scope: &Scope,
+    ) -> Result<Option<AuthRequest>> {
+        auths::get_in_scope(self, number, scope).await
+    }
+    async fn auths_in_scope(&self, scope: &Scope, limit: i64) -> Result<Vec<AuthSummary>> {
+        auths::in_scope(self, scope, limit).await
+    }
+    async fn auth_queue(&self, filter: &QueueFilter) -> Result<Vec<AuthSummary>> {
+        auths::queue(self, filter).await
+    }
+    async fn auth_events(&self, number: &AuthNumber) -> Result<Vec<domain::auth::AuthEvent>> {
+        auths::events(self, number).await
+    }
+    async fn auth_attachments(&self, number: &AuthNumber) -> Result<Vec<AttachmentMeta>> {
+        auths::attachments(self, number).await
+    }
+    async fn auth_attachment(&self, id: i64) -> Result<Option<(AttachmentMeta, Vec<u8>)>> {
+        auths::attachment_bytes(self, id).await
+    }
+    async fn auth_rules(&self) -> Result<Vec<domain::auth_rules::AuthRule>> {
+        auths::rules(self).await
+    }
+    async fn add_auth_rule(&self, rule: &domain::auth_rules::AuthRule) -> Result<i64> {
+        auths::add_rule(self, rule).await
+    }
+    async fn delete_auth_rule(&self, id: i64) -> Result<bool> {
+        auths::delete_rule(self, id).await
+    }
+    async fn auto_rules(&self) -> Result<Vec<domain::auth_rules::AutoRule>> {
+        auths::auto_rules(self).await
+    }
+    async fn add_auto_rule(&self, rule: &domain::auth_rules::AutoRule) -> Result<i64> {
+        auths::add_auto_rule(self, rule).await
+    }
+    async fn delete_auto_rule(&self, id: i64) -> Result<bool> {
+        auths::delete_auto_rule(self, id).await
+    }
+    async fn auth_metric_inputs(
+        &self,
+        year: i32,
+    ) -> Result<Vec<domain::auth_metrics::MetricInput>> {
+        auths::metric_inputs(self, year).await
+    }
+    async fn providers_of_tins(&self, tins: &[Tin], limit: i64) -> Result<Vec<ProviderChoice>> {
+        auths::providers_of_tins(self, tins, limit).await
+    }
+    async fn search_providers(&self, text: &str, limit: i64) -> Result<Vec<ProviderChoice>> {
+        auths::search_providers(self, text, limit).await
+    }
+    async fn notifications(&self, org_id: i64, limit: i64) -> Result<Vec<Notification>> {
+        auths::notifications(self, org_id, limit).await
+    }
+    async fn unseen_notifications(&self, user_id: i64, org_id: i64) -> Result<i64> {
+        auths::unseen(self, user_id, org_id).await
+    }
+    async fn mark_notifications_seen(&self, user_id: i64, at: DateTime<Utc>) -> Result<()> {
+        auths::mark_seen(self, user_id, at).await
     }
 }

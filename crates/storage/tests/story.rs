@@ -21,6 +21,8 @@ use storage::{NewMember, NewOrg, NewUser, StorageError, Store};
 mod accounts;
 #[path = "story_parts/eligibility.rs"]
 mod eligibility;
+#[path = "story_parts/authorizations.rs"]
+mod authorizations;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -165,10 +167,17 @@ fn auth(member: &MemberId, npi: Npi) -> AuthRequest {
         servicing_npi: npi,
         diagnoses: vec!["M1711".into()],
         services: vec![RequestedService {
-            procedure: "73721".into(),
-            units: 1,
-            approved_units: None,
+            approved_units: Some(0),
+            ..RequestedService::new("73721", 1)
         }],
+        line_of_business: LineOfBusiness::OneCare,
+        urgency_reason: "Post-operative knee locking.".into(),
+        clinical_notes: String::new(),
+        pended_at: None,
+        info_received_at: None,
+        reviewer: None,
+        auto_rule: None,
+        appeal: None,
         place_of_service: "22".into(),
         from_date: d("2025-04-01"),
         to_date: d("2025-06-30"),
@@ -325,6 +334,8 @@ async fn story(store: Arc<dyn Store>) {
 
     audit_story(store.clone()).await;
     accounts::accounts_story(store.clone(), org, id, &c.number).await;
+    authorizations::authorizations_story(store.clone(), org, id, auth(&members[0].member.id, npi))
+        .await;
 
     let counts = store.counts().await.unwrap();
     assert_eq!(

@@ -7,6 +7,8 @@ use crate::AppState;
 use crate::pages::{
     account, alerts, audit_log, claims, eligibility, home, login, mfa, office, outbox, register,
     users, verify,
+    account, audit_log, authorizations, claims, home, login, mfa, office, outbox, pa_public,
+    register, um_review, users, verify,
 };
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
@@ -325,6 +327,146 @@ pub fn table() -> Vec<Route> {
             "/plan/audit/export",
             May(P::ViewAuditLog),
             get(audit_log::export),
+        ),
+        // Referrals and prior authorizations: office submission and status, the plan's review
+        // queue and rules, the public lookup and CMS-0057-F metrics.
+        route(
+            M::GET,
+            "/prior-authorization/required",
+            Public,
+            get(pa_public::required),
+        ),
+        route(
+            M::GET,
+            "/prior-authorization/metrics",
+            Public,
+            get(pa_public::metrics),
+        ),
+        route(
+            M::GET,
+            "/prior-authorization/metrics.csv",
+            Public,
+            get(pa_public::metrics_csv),
+        ),
+        route(
+            M::GET,
+            "/authorizations",
+            May(P::ViewAuthorizations),
+            get(authorizations::list),
+        ),
+        route(
+            M::GET,
+            "/authorizations/new",
+            May(P::SubmitAuthorization),
+            get(authorizations::new_form),
+        ),
+        route(
+            M::POST,
+            "/authorizations",
+            May(P::SubmitAuthorization),
+            post(authorizations::submit),
+        ),
+        route(
+            M::GET,
+            "/authorizations/{number}",
+            May(P::ViewAuthorizations),
+            get(authorizations::detail),
+        ),
+        route(
+            M::POST,
+            "/authorizations/{number}/withdraw",
+            May(P::SubmitAuthorization),
+            post(authorizations::withdraw),
+        ),
+        route(
+            M::POST,
+            "/authorizations/{number}/information",
+            May(P::SubmitAuthorization),
+            post(authorizations::information),
+        ),
+        route(
+            M::GET,
+            "/authorizations/{number}/attachments/{doc}",
+            May(P::ViewAuthorizations),
+            get(authorizations::attachment),
+        ),
+        route(
+            M::GET,
+            "/notifications",
+            May(P::ViewAuthorizations),
+            get(authorizations::notifications),
+        ),
+        route(
+            M::GET,
+            "/plan/authorizations",
+            May(P::ReviewAuthorizations),
+            get(um_review::queue),
+        ),
+        route(
+            M::GET,
+            "/plan/authorizations/{number}",
+            May(P::ReviewAuthorizations),
+            get(um_review::case),
+        ),
+        route(
+            M::POST,
+            "/plan/authorizations/{number}/take",
+            May(P::ReviewAuthorizations),
+            post(um_review::take),
+        ),
+        route(
+            M::POST,
+            "/plan/authorizations/{number}/decide",
+            May(P::ReviewAuthorizations),
+            post(um_review::decide),
+        ),
+        route(
+            M::POST,
+            "/plan/authorizations/{number}/pend",
+            May(P::ReviewAuthorizations),
+            post(um_review::pend),
+        ),
+        route(
+            M::POST,
+            "/plan/authorizations/{number}/appeal",
+            May(P::ReviewAuthorizations),
+            post(um_review::appeal),
+        ),
+        route(
+            M::GET,
+            "/plan/authorizations/{number}/attachments/{doc}",
+            May(P::ReviewAuthorizations),
+            get(um_review::attachment),
+        ),
+        route(
+            M::GET,
+            "/plan/auth-rules",
+            May(P::ManageAuthRules),
+            get(um_review::rules),
+        ),
+        route(
+            M::POST,
+            "/plan/auth-rules",
+            May(P::ManageAuthRules),
+            post(um_review::add_rule),
+        ),
+        route(
+            M::POST,
+            "/plan/auth-rules/{id}/delete",
+            May(P::ManageAuthRules),
+            post(um_review::delete_rule),
+        ),
+        route(
+            M::POST,
+            "/plan/auto-rules",
+            May(P::ManageAuthRules),
+            post(um_review::add_auto_rule),
+        ),
+        route(
+            M::POST,
+            "/plan/auto-rules/{id}/delete",
+            May(P::ManageAuthRules),
+            post(um_review::delete_auto_rule),
         ),
     ]
 }

@@ -163,7 +163,7 @@ proptest! {
         procs in prop::collection::vec("[0-9]{5}", 0..3), decision in prop::option::of((prop::sample::select(vec!["A1", "A3", "A4"]), word()))) {
         let r = ServiceReview { umo, requester: Party { name: req.0, id: req.1 }, subscriber: sub, trace, category: "HS".into(), certification_type: "I".into(),
             service_type: "3".into(), facility_code: "11".into(), diagnoses: dx, event_date: "20240110-20240120".into(), procedures: procs,
-            decision: decision.map(|(a, n)| ReviewDecision { action: a.into(), auth_number: n, reason: String::new() }) };
+            decision: decision.map(|(a, n)| ReviewDecision { action: a.into(), auth_number: n, reason: String::new() }), ..Default::default() };
         let t = cycle(&r.to_x12(&env()));
         prop_assert_eq!(ServiceReview::from_tree(&t.root), Some(r));
     }

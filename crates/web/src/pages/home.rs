@@ -163,6 +163,39 @@ async fn signed_home(state: &AppState, s: &Signed) -> Response {
             about: "Status, payment and adjustment reasons of your office's claims.".into(),
         });
     }
+    // Authorizations: the office's requests with its unseen notices; the reviewer's queue.
+    if p.may(Permission::ViewAuthorizations) {
+        let unseen = state
+            .store
+            .unseen_notifications(s.user_id(), s.identity.org.id)
+            .await
+            .unwrap_or(0);
+        actions.push(Action {
+            path: "/authorizations",
+            label: "Authorizations",
+            about: if unseen > 0 {
+                format!("Submit referrals and prior authorizations and follow them ({unseen} new notifications).")
+            } else {
+                "Submit referrals and prior authorizations and follow them to the decision.".into()
+            },
+        });
+    }
+    if p.may(Permission::ReviewAuthorizations) {
+        let open = state
+            .store
+            .auth_queue(&storage::QueueFilter {
+                limit: 10_000,
+                ..Default::default()
+            })
+            .await
+            .map(|q| q.len())
+            .unwrap_or(0);
+        actions.push(Action {
+            path: "/plan/authorizations",
+            label: "Utilization review",
+            about: format!("{open} open requests, soonest legal deadline first."),
+        });
+    }
     if p.may(Permission::RequestEntitlements) {
         actions.push(Action {
             path: "/account/claims-access",

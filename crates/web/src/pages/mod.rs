@@ -7,6 +7,7 @@
 pub mod account;
 pub mod alerts;
 pub mod audit_log;
+pub mod authorizations;
 pub mod claims;
 pub mod decision;
 pub mod eligibility;
@@ -16,8 +17,10 @@ pub mod login;
 pub mod mfa;
 pub mod office;
 pub mod outbox;
+pub mod pa_public;
 pub mod proof;
 pub mod register;
+pub mod um_review;
 pub mod users;
 pub mod verify;
 
@@ -44,6 +47,16 @@ const SIGNED_NAV: &[(&str, &str, Option<Permission>)] = &[
         Some(Permission::CheckEligibility),
     ),
     ("/claims", "Claims", Some(Permission::ViewClaims)),
+    (
+        "/authorizations",
+        "Authorizations",
+        Some(Permission::ViewAuthorizations),
+    ),
+    (
+        "/plan/authorizations",
+        "Review queue",
+        Some(Permission::ReviewAuthorizations),
+    ),
     (
         "/office/users",
         "Office users",

@@ -556,7 +556,7 @@ pub async fn upload_proof(
 /// `Content-Disposition` for a stored proof. Images open in the browser; PDFs download, since
 /// Chromium does not render a PDF under a sandboxing policy. The name was cleaned on upload;
 /// it is cleaned again here so no quote can reach the header.
-fn disposition(media_type: &str, filename: &str) -> String {
+pub(crate) fn disposition(media_type: &str, filename: &str) -> String {
     let kind = if media_type == "application/pdf" {
         "attachment"
     } else {

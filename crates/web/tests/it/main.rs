@@ -1,6 +1,7 @@
 //! The web crate's integration tests, one binary: the router in-process (`tower::oneshot`)
 //! against a real SQLite store seeded with the demo plan in a temporary directory.
 
+mod authorizations;
 mod basics;
 mod common;
 mod eligibility;

@@ -71,6 +71,24 @@ fn expected(path: &str) -> Option<Who> {
             Only(PROVIDER_RELATIONS)
         }
         p if p.starts_with("/plan/users") || p.starts_with("/plan/audit") => Only(&["planadmin"]),
+        // Authorizations: public lookup and metrics; office staff (every office role) submit and
+        // follow their own; the UM reviewer works the queue and keeps the rules.
+        "/prior-authorization/required"
+        | "/prior-authorization/metrics"
+        | "/prior-authorization/metrics.csv" => Public,
+        "/authorizations"
+        | "/authorizations/new"
+        | "/authorizations/{number}"
+        | "/authorizations/{number}/information"
+        | "/authorizations/{number}/withdraw"
+        | "/authorizations/{number}/attachments/{doc}"
+        | "/notifications" => Only(&["office", "claims", "officeadmin", "office2"]),
+        p if p.starts_with("/plan/authorizations")
+            || p.starts_with("/plan/auth-rules")
+            || p.starts_with("/plan/auto-rules") =>
+        {
+            Only(&["reviewer"])
+        }
         _ => return None,
     })
 }
@@ -83,6 +101,7 @@ struct Records {
     other_user: i64,
     own_request: i64,
     other_request: i64,
+    own_auth: String,
 }
 
 async fn records(app: &App) -> Records {
@@ -134,6 +153,15 @@ async fn records(app: &App) -> Records {
         other_claim: claim_in(other_tin).await,
         own_user: app.user("office").await.id,
         other_user: office2.id,
+        own_auth: app
+            .store
+            .auths_in_scope(&Scope::Tins(vec![own_tin]), 1)
+            .await
+            .unwrap()
+            .first()
+            .expect("the demo office has authorizations")
+            .number
+            .to_string(),
         own_request: request_for(own_tin, "own@office.test").await,
         other_request: request_for(other_tin, "other@office.test").await,
     }
@@ -151,7 +179,14 @@ fn fill(path: &str, r: &Records, own: bool) -> String {
     };
     path.replace("{file}", "nothing.css")
         .replace("{token}", &"0".repeat(64))
-        .replace("{number}", claim)
+        .replace(
+            "{number}",
+            if path.contains("authorizations") {
+                &r.own_auth
+            } else {
+                claim
+            },
+        )
         .replace("{doc}", "999999")
         .replace("{batch}", &"0".repeat(64))
         .replace("{id}", &id.to_string())

@@ -31,7 +31,7 @@ mod write;
 pub use claims::{Claim, ClaimKind, ServiceLine};
 pub use eligibility::{Benefit, EligibilityRequest, EligibilityResponse, Reject};
 pub use remittance::{Adjustment, ClaimPayment, LinePayment, Remittance};
-pub use review::{ReviewDecision, ServiceReview};
+pub use review::{ReviewDecision, ReviewReject, ServiceReview};
 pub use status::{ClaimAck, ClaimStatus, StatusQuery, StatusRequest, StatusResponse};
 pub use tree::{LoopNode, Seg, Transaction, TreeBuilder, parse_bytes, parse_reader};
 pub use write::Envelope;
