@@ -478,6 +478,8 @@ impl Store for SqlStore {
         not_before: DateTime<Utc>,
     ) -> Result<Option<(BatchRecord, Vec<u8>)>> {
         crate::eligibility::batch(self, id, user_id, not_before).await
+    }
+
     // ----- authorizations -----
     async fn next_auth_number(&self) -> Result<AuthNumber> {
         auths::next_number(self).await

@@ -5,10 +5,8 @@
 
 use crate::AppState;
 use crate::pages::{
-    account, alerts, audit_log, claims, eligibility, home, login, mfa, office, outbox, register,
-    users, verify,
-    account, audit_log, authorizations, claims, home, login, mfa, office, outbox, pa_public,
-    register, um_review, users, verify,
+    account, alerts, audit_log, authorizations, claims, eligibility, home, login, mfa, office,
+    outbox, pa_public, register, um_review, users, verify,
 };
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};

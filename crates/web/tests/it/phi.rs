@@ -98,6 +98,8 @@ pub async fn seed_phi_member(app: &App) -> PhiMember {
             procedure: "73721".into(),
             units: 1,
             approved_units: None,
+            approved_from: None,
+            approved_to: None,
         }],
         place_of_service: "22".into(),
         from_date: d("2026-03-01"),
@@ -106,6 +108,14 @@ pub async fn seed_phi_member(app: &App) -> PhiMember {
         status: AuthStatus::InReview,
         decided_at: None,
         denial_reason: None,
+        line_of_business: LineOfBusiness::MediCal,
+        urgency_reason: String::new(),
+        clinical_notes: String::new(),
+        pended_at: None,
+        info_received_at: None,
+        reviewer: None,
+        auto_rule: None,
+        appeal: None,
     };
     app.store
         .insert_auths(std::slice::from_ref(&auth))
