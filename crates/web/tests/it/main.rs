@@ -6,3 +6,4 @@ mod common;
 mod matrix;
 mod security;
 mod signin;
+mod submissions;

@@ -58,6 +58,10 @@ fn expected(path: &str) -> Option<Who> {
         "/account/claims-access" => Only(OFFICE_STAFF_WITHOUT_CLAIMS),
         "/account/tins" => Only(&["edi"]),
         "/claims" | "/claims/{number}" => Only(&["claims"]),
+        // Claim submission: office staff with claims access and EDI partners.
+        "/submissions" | "/submissions/{id}" | "/submissions/{id}/{ack}" => {
+            Only(&["claims", "edi"])
+        }
         "/office/users"
         | "/office/users/{id}/status"
         | "/office/users/{id}/claims"
@@ -148,6 +152,7 @@ fn fill(path: &str, r: &Records, own: bool) -> String {
         .replace("{token}", &"0".repeat(64))
         .replace("{number}", claim)
         .replace("{doc}", "999999")
+        .replace("{ack}", "999")
         .replace("{id}", &id.to_string())
 }
 
