@@ -86,10 +86,7 @@ async fn run(backend: &str, url: &str, claims: usize, members: u64) {
     let took = t.elapsed().as_secs_f64();
     assert_eq!(out.verdict, Verdict::Accepted);
     assert_eq!(out.accepted, claims, "every claim accepted");
-    assert_eq!(
-        store.counts().await.unwrap().claims,
-        before + claims as i64
-    );
+    assert_eq!(store.counts().await.unwrap().claims, before + claims as i64);
     println!(
         "{backend:>8}: {claims} claims ({lines} lines, {mb:.1} MB) | plan seeded with {members} members in {:.1} s | validate only {validate:.2} s ({:.0} MB/s) | intake (validate + check + store, one transaction) {took:.2} s = {:.0} claims/s, {:.1} MB/s",
         seeded.as_secs_f64(),
@@ -117,10 +114,12 @@ async fn main() {
                 .unwrap();
             let (base, _) = admin.rsplit_once('/').unwrap();
             run("postgres", &format!("{base}/{name}"), claims, members).await;
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)")))
-                .execute(&mut c)
-                .await
-                .ok();
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE {name} WITH (FORCE)"
+            )))
+            .execute(&mut c)
+            .await
+            .ok();
         }
         Err(_) => println!("postgres: skipped (PORTAL_TEST_POSTGRES_URL is not set)"),
     }
