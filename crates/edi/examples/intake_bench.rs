@@ -88,11 +88,14 @@ async fn run(backend: &str, url: &str, claims: usize, members: u64) {
     assert_eq!(out.accepted, claims, "every claim accepted");
     assert_eq!(store.counts().await.unwrap().claims, before + claims as i64);
     println!(
-        "{backend:>8}: {claims} claims ({lines} lines, {mb:.1} MB) | plan seeded with {members} members in {:.1} s | validate only {validate:.2} s ({:.0} MB/s) | intake (validate + check + store, one transaction) {took:.2} s = {:.0} claims/s, {:.1} MB/s",
+        "{backend:>8}: {claims} claims ({lines} lines, {mb:.1} MB) | plan seeded with {members} members in {:.1} s | validate only {validate:.2} s ({:.0} MB/s) | intake (validate + check + store, one transaction) {took:.2} s = {:.0} claims/s, {:.1} MB/s [validate and read {:.2} s, check and 277CA {:.2} s, store {:.2} s]",
         seeded.as_secs_f64(),
         mb / validate,
         claims as f64 / took,
-        mb / took
+        mb / took,
+        out.timings.validate,
+        out.timings.check,
+        out.timings.store
     );
 }
 

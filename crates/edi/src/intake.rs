@@ -142,6 +142,19 @@ pub struct Outcome {
     /// number, already received).
     pub problem: Option<String>,
     pub received_at: DateTime<Utc>,
+    /// Where the time went (zero for the steps not reached).
+    pub timings: Timings,
+}
+
+/// Seconds spent per step of an intake.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timings {
+    /// Validation, 999 and reading the claims out of the sets.
+    pub validate: f64,
+    /// Checking each claim against the plan's records, numbering, the 277CA.
+    pub check: f64,
+    /// The one transaction storing everything.
+    pub store: f64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -253,6 +266,8 @@ pub async fn intake(
     }
 
     // 2. Validate, collecting claims set by set.
+    let clock = std::time::Instant::now();
+    let mut timings = Timings::default();
     let mut collect = Collect {
         tree: model::TreeBuilder::new(usize::MAX),
         sets: Vec::new(),
@@ -347,6 +362,8 @@ pub async fn intake(
         InterchangeStatus::Partial
     };
 
+    timings.validate = clock.elapsed().as_secs_f64();
+    let clock = std::time::Instant::now();
     // 3. Each claim against the plan's records.
     let drafts: Vec<(&SetClaims, &model::Claim)> = accepted_sets
         .iter()
@@ -462,6 +479,8 @@ pub async fn intake(
         findings: findings.join("\n"),
     };
 
+    timings.check = clock.elapsed().as_secs_f64();
+    let clock = std::time::Instant::now();
     // 4. One transaction.
     let id = match store.store_interchange(&new, &claims, &results).await {
         Ok(id) => id,
@@ -489,6 +508,7 @@ pub async fn intake(
         }
         Err(e) => return Err(e.into()),
     };
+    timings.store = clock.elapsed().as_secs_f64();
     let verdict = match status {
         InterchangeStatus::Accepted => Verdict::Accepted,
         _ => Verdict::Partial,
@@ -497,6 +517,9 @@ pub async fn intake(
         claims_accepted = accepted_count,
         claims_rejected = rejected_count,
         bytes = bytes.len(),
+        validate_s = timings.validate,
+        check_s = timings.check,
+        store_s = timings.store,
         "837 intake stored"
     );
     // 5. The audit trail.
@@ -518,6 +541,7 @@ pub async fn intake(
         findings,
         problem: None,
         received_at: now,
+        timings,
     })
 }
 
@@ -586,6 +610,7 @@ impl Context<'_> {
                 original.sender_id
             )),
             received_at: original.received_at,
+            timings: Timings::default(),
         })
     }
 
@@ -638,6 +663,7 @@ impl Context<'_> {
             findings,
             problem,
             received_at: self.now,
+            timings: Timings::default(),
         })
     }
 }
