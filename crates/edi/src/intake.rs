@@ -312,6 +312,10 @@ pub async fn intake(
             .interchange_by_control(&ic.sender_qualifier, &ic.sender, &ic.control)
             .await?
     {
+        if original.sha256 == ctx.sha {
+            // The same bytes, stored while this copy was being read (a race).
+            return ctx.duplicate(original).await;
+        }
         let ack = ta1_duplicate(&ic, &ack_options);
         let problem = format!(
             "Interchange control number {} from {} was already used for another file received {}; give each new file its own ISA13 (TA1 note 025, Duplicate Interchange Control Number).",
