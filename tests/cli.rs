@@ -142,3 +142,118 @@ async fn admin_invites_the_first_plan_administrator() {
         .collect();
     assert_eq!(actions, ["user.invite", "user.deactivate"]);
 }
+
+/// `portal edi ingest` takes in an 837P as an office would send it: the 999 and 277CA land next
+/// to the file, the claims are stored; sent again, it is recognised and nothing is doubled.
+#[tokio::test]
+async fn edi_ingest_twice_stores_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("portal.db").display());
+    let store = storage::open(&url).await.unwrap();
+    seed::demo_with_password(&*store, "cli-test-password")
+        .await
+        .unwrap();
+    let office = seed::demo_office(&*store).await.unwrap();
+    let billing = edi::samples::Billing {
+        name: "DEMO OFFICE".into(),
+        npi: office.npi,
+        tin: office.tin,
+    };
+    let day = chrono::Utc::now().date_naive() - chrono::Duration::days(1);
+    let claims = edi::samples::for_plan(
+        &*store,
+        domain::claim::ClaimForm::Professional,
+        &billing,
+        25,
+        day,
+    )
+    .await
+    .unwrap();
+    let env = x12::model::Envelope {
+        sender: "DEMOOFFICE".into(),
+        receiver: "OCHP".into(),
+        control: 4242,
+        date: day.format("%Y%m%d").to_string(),
+        time: "0900".into(),
+        usage: 'P',
+    };
+    let file = dir.path().join("batch.837");
+    std::fs::write(&file, edi::samples::write_837(&claims, &env, 10)).unwrap();
+    let before = store.counts().await.unwrap().claims;
+    drop(store);
+    let f = file.to_str().unwrap();
+
+    let (code, out) = portal(&[
+        "edi",
+        "ingest",
+        f,
+        "--submitter",
+        "claims",
+        "--data-dir",
+        data,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("ACCEPTED: 25 claims accepted, 0 rejected"),
+        "{out}"
+    );
+    let ack = std::fs::read_to_string(dir.path().join("batch.837.999")).unwrap();
+    assert!(ack.contains("AK9*A*3*3*3"), "{ack}");
+    let ca = std::fs::read_to_string(dir.path().join("batch.837.277CA")).unwrap();
+    assert_eq!(ca.matches("STC*A2:20").count(), 25);
+    let store = storage::open(&url).await.unwrap();
+    assert_eq!(store.counts().await.unwrap().claims, before + 25);
+    drop(store);
+
+    std::fs::remove_file(dir.path().join("batch.837.277CA")).unwrap();
+    let (code, out) = portal(&[
+        "edi",
+        "ingest",
+        f,
+        "--submitter",
+        "claims",
+        "--data-dir",
+        data,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("DUPLICATE"), "{out}");
+    assert!(out.contains("already received"), "{out}");
+    let again = std::fs::read_to_string(dir.path().join("batch.837.277CA")).unwrap();
+    assert_eq!(again, ca, "the original 277CA again");
+    let store = storage::open(&url).await.unwrap();
+    assert_eq!(
+        store.counts().await.unwrap().claims,
+        before + 25,
+        "not doubled"
+    );
+    drop(store);
+
+    // An account that may not submit claims is refused by name; a broken file exits 1.
+    let (code, out) = portal(&[
+        "edi",
+        "ingest",
+        f,
+        "--submitter",
+        "office",
+        "--data-dir",
+        data,
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("may not submit claims"), "{out}");
+    let bad = dir.path().join("bad.837");
+    std::fs::write(&bad, "ISA*00*garbage~").unwrap();
+    let outdir = dir.path().join("acks");
+    let (code, out) = portal(&[
+        "edi",
+        "ingest",
+        bad.to_str().unwrap(),
+        "--out",
+        outdir.to_str().unwrap(),
+        "--data-dir",
+        data,
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("REJECTED"), "{out}");
+    assert!(outdir.join("bad.837.999").exists());
+}

@@ -1,5 +1,7 @@
-//! `portal edi ...`: validate X12 files (with 999/TA1 acknowledgements) and print their
-//! typed content as JSON. The engine is the `x12` crate; this is only the command line.
+//! `portal edi ...`: validate X12 files (with 999/TA1 acknowledgements), print their typed
+//! content as JSON, and take in 837 claim files (`ingest`: 999 and 277CA written next to each
+//! file, accepted claims stored). The engines are the `x12` and `edi` crates; this is only the
+//! command line.
 
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -32,12 +34,38 @@ pub enum EdiCommand {
         /// The X12 file.
         file: PathBuf,
     },
+    /// Take in 837P/837I claim files: validate each (999), check each claim against the plan's
+    /// records (277CA) and store the accepted claims as received, all or nothing per file.
+    /// Writes FILE.999 and FILE.277CA next to each file (or into --out). A file already taken
+    /// in is recognised and answered with its original acknowledgements. Exit 0 when every
+    /// file was taken in, 1 when any was rejected (TA1 or 999), 2 on a usage or I/O error.
+    Ingest {
+        /// Submit as this portal user (an EDI partner or an office with claims access): claims
+        /// are then accepted only for billing providers under its TINs. Without it the
+        /// operator submits for the plan (any billing provider on file).
+        #[arg(long)]
+        submitter: Option<String>,
+        /// Write the acknowledgements into this directory instead of next to each file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The 837 files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        db: super::db::DbArgs,
+    },
 }
 
 pub fn run(cmd: EdiCommand) -> ExitCode {
     match cmd {
         EdiCommand::Validate { json, ack, files } => validate(&files, json, ack),
         EdiCommand::Parse { file } => parse(&file),
+        EdiCommand::Ingest {
+            submitter,
+            out,
+            files,
+            db,
+        } => super::db::block_on("edi ingest", ingest(files, submitter, out, db)),
     }
 }
 
@@ -184,4 +212,189 @@ fn parse(path: &Path) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// Reads a file whole, with a progress bar by bytes when it is large and stdout a terminal.
+fn read_all(path: &Path) -> std::io::Result<(Vec<u8>, Option<ProgressBar>)> {
+    let len = std::fs::metadata(path)?.len();
+    let (mut r, pb) = open(path)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    r.read_to_end(&mut bytes)?;
+    Ok((bytes, pb))
+}
+
+/// The portal user a file is submitted as, with the TINs it may bill for.
+async fn submitter_for(store: &dyn storage::Store, username: &str) -> anyhow::Result<edi::Partner> {
+    let user = store
+        .user_by_username(username)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no account named {username:?}"))?;
+    let identity = store
+        .identity(user.id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("account {username:?} has no organisation"))?;
+    let mut tins: Vec<domain::Tin> = identity.org.tin.into_iter().collect();
+    for t in &identity.granted_tins {
+        if !tins.contains(t) {
+            tins.push(*t);
+        }
+    }
+    let principal = domain::access::Principal {
+        user_id: user.id,
+        role: user.role,
+        org_id: identity.org.id,
+        org_kind: identity.org.kind,
+        tins,
+        network: identity.org.network.clone(),
+        entitlements: domain::access::Entitlements {
+            claims: user.claims,
+        },
+    };
+    if user.status != domain::account::UserStatus::Active
+        || !principal.may(domain::access::Permission::SubmitClaims)
+    {
+        anyhow::bail!(
+            "account {username:?} may not submit claims (it needs to be an active EDI partner, or office staff with claims access)"
+        );
+    }
+    Ok(edi::Partner {
+        user_id: user.id,
+        org_id: identity.org.id,
+        scope: principal.office_scope(),
+    })
+}
+
+fn target(path: &Path, out: Option<&Path>, ext: &str) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    let mut name = name;
+    name.push(ext);
+    match out {
+        Some(dir) => dir.join(name),
+        None => path.with_file_name(name),
+    }
+}
+
+async fn ingest(
+    files: Vec<PathBuf>,
+    submitter: Option<String>,
+    out: Option<PathBuf>,
+    db: super::db::DbArgs,
+) -> anyhow::Result<ExitCode> {
+    use edi::intake::{Submitter, Verdict};
+    let store = storage::open(&db.url()?).await?;
+    let who = match &submitter {
+        Some(u) => Some(submitter_for(&*store, u).await?),
+        None => None,
+    };
+    if let Some(dir) = &out {
+        std::fs::create_dir_all(dir)?;
+    }
+    let (mut rejected, mut io_error) = (false, false);
+    let stdout = std::io::stdout();
+    for path in &files {
+        let (bytes, pb) = match read_all(path) {
+            Ok(v) => v,
+            Err(e) => {
+                eprintln!("{}: cannot read: {e}", path.display());
+                io_error = true;
+                continue;
+            }
+        };
+        let spinner = pb.map(|pb| {
+            pb.finish_and_clear();
+            let s = ProgressBar::new_spinner();
+            s.set_message(format!(
+                "{}: checking and storing {:.1} MB",
+                path.display(),
+                bytes.len() as f64 / 1e6
+            ));
+            s.enable_steady_tick(std::time::Duration::from_millis(120));
+            s
+        });
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let sub = match &who {
+            Some(p) => Submitter::partner(p.clone(), "portal edi ingest"),
+            None => Submitter::operator("portal edi ingest"),
+        }
+        .with_file_name(name);
+        let started = std::time::Instant::now();
+        let outcome = edi::intake::intake(&*store, &sub, &bytes, chrono::Utc::now()).await?;
+        if let Some(s) = spinner {
+            s.finish_and_clear();
+        }
+        let mut w = stdout.lock();
+        let verdict = match outcome.verdict {
+            Verdict::Accepted => "ACCEPTED",
+            Verdict::Partial => "PARTLY REJECTED",
+            Verdict::Rejected => "REJECTED",
+            Verdict::Duplicate => "DUPLICATE",
+        };
+        let _ = writeln!(
+            w,
+            "{}: {verdict}: {} claims accepted, {} rejected (interchange {} from {}, {:.1} s)",
+            path.display(),
+            outcome.accepted,
+            outcome.rejected,
+            if outcome.control.is_empty() {
+                "?"
+            } else {
+                &outcome.control
+            },
+            if outcome.sender.is_empty() {
+                "?"
+            } else {
+                &outcome.sender
+            },
+            started.elapsed().as_secs_f64()
+        );
+        if let Some(p) = &outcome.problem {
+            let _ = writeln!(w, "  {p}");
+        }
+        for f in outcome.findings.iter().take(20) {
+            let _ = writeln!(w, "  {f}");
+        }
+        let refused: Vec<_> = outcome
+            .claims
+            .iter()
+            .filter(|c| c.claim_number.is_none())
+            .collect();
+        for c in refused.iter().take(20) {
+            let _ = writeln!(
+                w,
+                "  claim {} rejected [{}]: {}",
+                c.patient_account, c.status_code, c.reason
+            );
+        }
+        if refused.len() > 20 {
+            let _ = writeln!(
+                w,
+                "  ... {} more rejected claims in the 277CA",
+                refused.len() - 20
+            );
+        }
+        rejected |= matches!(outcome.verdict, Verdict::Rejected | Verdict::Partial);
+        let mut writes = vec![(target(path, out.as_deref(), ".999"), outcome.ack.clone())];
+        if let Some(ca) = &outcome.claim_ack {
+            writes.push((target(path, out.as_deref(), ".277CA"), ca.clone()));
+        }
+        for (t, text) in writes {
+            if let Err(e) = std::fs::write(&t, text) {
+                eprintln!("{}: cannot write: {e}", t.display());
+                io_error = true;
+            }
+        }
+    }
+    Ok(if io_error {
+        ExitCode::from(2)
+    } else if rejected {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

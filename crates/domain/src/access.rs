@@ -53,6 +53,9 @@ pub enum Permission {
     ViewOutbox,
     /// Find accounts, reset MFA, unlock, deactivate (plan administrators).
     ManageAccounts,
+    /// Send claims (837P/837I batches) and read their acknowledgements (999, 277CA): office
+    /// staff holding the claims entitlement, and EDI trading partners.
+    SubmitClaims,
 }
 
 impl Principal {
@@ -82,6 +85,11 @@ impl Principal {
             RequestEntitlements => self.is_office() && !self.entitlements.claims,
             RequestTins => self.org_kind == OrgKind::BillingService,
             ViewOutbox => matches!(self.role, Role::ProviderRelations | Role::PlanAdmin),
+            // A 277CA names each claim's patient and outcome: claims data, so the same
+            // entitlement as claims inquiry; trading partners exchange claims by trade.
+            SubmitClaims => {
+                (self.is_office() && self.entitlements.claims) || self.role == Role::EdiPartner
+            }
         }
     }
 
@@ -132,6 +140,21 @@ mod tests {
         assert!(!principal(Role::OfficeAdmin, false).may(Permission::ViewRemittance));
         // Plan staff never see office claims through the office pages.
         assert!(!principal(Role::PlanAdmin, true).may(Permission::ViewClaims));
+    }
+
+    #[test]
+    fn claims_are_submitted_by_entitled_offices_and_trading_partners() {
+        assert!(principal(Role::ClaimsUser, true).may(Permission::SubmitClaims));
+        assert!(principal(Role::OfficeAdmin, true).may(Permission::SubmitClaims));
+        assert!(!principal(Role::OfficeUser, false).may(Permission::SubmitClaims));
+        assert!(!principal(Role::OfficeAdmin, false).may(Permission::SubmitClaims));
+        assert!(principal(Role::EdiPartner, false).may(Permission::SubmitClaims));
+        for staff in [Role::PlanAdmin, Role::ProviderRelations, Role::UmReviewer] {
+            assert!(
+                !principal(staff, true).may(Permission::SubmitClaims),
+                "{staff:?}"
+            );
+        }
     }
 
     #[test]

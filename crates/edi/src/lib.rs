@@ -11,11 +11,13 @@
 //! - [`status`]: 276 in, 277 out.
 //! - [`intake`]: 837P/837I batches in, 999 and 277CA out, accepted claims stored as received.
 //! - [`review`]: 278 request in, 278 response out.
+//! - [`samples`]: synthetic 837 batches a plan in a store will accept (tests, benchmark).
 
 pub mod core;
 pub mod eligibility;
 pub mod intake;
 pub mod review;
+pub mod samples;
 pub mod status;
 
 /// The trading partner (or portal user) a transaction came from, once authenticated: what the

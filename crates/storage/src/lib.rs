@@ -13,6 +13,7 @@ mod auths;
 mod claims;
 mod eligibility;
 mod error;
+mod intake;
 mod members;
 mod outbox;
 mod plan;
@@ -31,6 +32,11 @@ pub use eligibility::{
     AssignedMember, BatchCounts, BatchRecord, CareGapInputs, NewBatch, ServiceFact,
 };
 pub use error::StorageError;
+// intake
+pub use intake::{
+    IntakeClaimResult, IntakeLookup, InterchangeRecord, InterchangeStatus, NewInterchange,
+    StoredAcks,
+};
 pub use members::{MemberRecord, NewMember};
 pub use outbox::{NewMessage, OutboxMessage};
 pub use pool::{SqlStore, open};
@@ -332,6 +338,42 @@ pub trait Store: Send + Sync {
     /// How many of the office's notifications the user has not seen yet.
     async fn unseen_notifications(&self, user_id: i64, org_id: i64) -> Result<i64>;
     async fn mark_notifications_seen(&self, user_id: i64, at: DateTime<Utc>) -> Result<()>;
+    // ----- intake -----
+    /// The members (with their eligibility) and providers (with their TIN) an 837 batch names,
+    /// read in bulk; unknown ones are absent.
+    async fn intake_lookup(&self, members: &[MemberId], npis: &[Npi]) -> Result<IntakeLookup>;
+    /// Reserves `n` new claim numbers and returns the first sequence number
+    /// (`ClaimNumber::from_sequence`): never one already handed out or stored, whatever runs at
+    /// the same time. A reservation not used leaves a gap, nothing more.
+    async fn reserve_claim_numbers(&self, n: u64) -> Result<u64>;
+    /// Reserves `n` control numbers for interchanges the plan sends (999, 277CA).
+    async fn reserve_control_numbers(&self, n: u64) -> Result<u64>;
+    /// Records an interchange with its accepted claims (status Received) and the outcome of each
+    /// claim, in ONE transaction: a failure anywhere leaves nothing. Recording a second accepted
+    /// interchange with the same sender and ISA13, or the same bytes, fails with `Duplicate`.
+    async fn store_interchange(
+        &self,
+        interchange: &NewInterchange,
+        claims: &[Claim],
+        results: &[IntakeClaimResult],
+    ) -> Result<i64>;
+    /// The stored, not rejected, interchange with these bytes (hex SHA-256).
+    async fn interchange_by_hash(&self, sha256: &str) -> Result<Option<InterchangeRecord>>;
+    /// The stored, not rejected, interchange from this sender (ISA05/ISA06) with this ISA13.
+    async fn interchange_by_control(
+        &self,
+        qualifier: &str,
+        sender: &str,
+        control: &str,
+    ) -> Result<Option<InterchangeRecord>>;
+    /// One interchange; with `org`, `None` unless that organisation submitted it.
+    async fn interchange(&self, id: i64, org: Option<i64>) -> Result<Option<InterchangeRecord>>;
+    /// The 999 (or TA1), 277CA and findings sent back for an interchange.
+    async fn interchange_acks(&self, id: i64) -> Result<Option<StoredAcks>>;
+    /// The outcome of each claim of an interchange, in file order.
+    async fn interchange_results(&self, id: i64) -> Result<Vec<IntakeClaimResult>>;
+    /// An organisation's submissions, newest first.
+    async fn interchanges_of_org(&self, org: i64, limit: i64) -> Result<Vec<InterchangeRecord>>;
 }
 
 /// Walks the whole audit trail in order and checks its hash chain and head.

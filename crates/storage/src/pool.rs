@@ -558,5 +558,45 @@ impl Store for SqlStore {
     }
     async fn mark_notifications_seen(&self, user_id: i64, at: DateTime<Utc>) -> Result<()> {
         auths::mark_seen(self, user_id, at).await
+    // ----- intake -----
+    async fn intake_lookup(&self, members: &[MemberId], npis: &[Npi]) -> Result<IntakeLookup> {
+        crate::intake::lookup(self, members, npis).await
+    }
+    async fn reserve_claim_numbers(&self, n: u64) -> Result<u64> {
+        crate::intake::reserve(self, "claim", n).await
+    }
+    async fn reserve_control_numbers(&self, n: u64) -> Result<u64> {
+        crate::intake::reserve(self, "interchange", n).await
+    }
+    async fn store_interchange(
+        &self,
+        interchange: &NewInterchange,
+        claims: &[Claim],
+        results: &[IntakeClaimResult],
+    ) -> Result<i64> {
+        crate::intake::store_interchange(self, interchange, claims, results).await
+    }
+    async fn interchange_by_hash(&self, sha256: &str) -> Result<Option<InterchangeRecord>> {
+        crate::intake::by_hash(self, sha256).await
+    }
+    async fn interchange_by_control(
+        &self,
+        qualifier: &str,
+        sender: &str,
+        control: &str,
+    ) -> Result<Option<InterchangeRecord>> {
+        crate::intake::by_control(self, qualifier, sender, control).await
+    }
+    async fn interchange(&self, id: i64, org: Option<i64>) -> Result<Option<InterchangeRecord>> {
+        crate::intake::get(self, id, org).await
+    }
+    async fn interchange_acks(&self, id: i64) -> Result<Option<StoredAcks>> {
+        crate::intake::acks(self, id).await
+    }
+    async fn interchange_results(&self, id: i64) -> Result<Vec<IntakeClaimResult>> {
+        crate::intake::results(self, id).await
+    }
+    async fn interchanges_of_org(&self, org: i64, limit: i64) -> Result<Vec<InterchangeRecord>> {
+        crate::intake::of_org(self, org, limit).await
     }
 }

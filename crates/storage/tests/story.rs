@@ -23,6 +23,8 @@ mod accounts;
 mod eligibility;
 #[path = "story_parts/authorizations.rs"]
 mod authorizations;
+#[path = "story_parts/intake.rs"]
+mod intake;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -349,6 +351,7 @@ async fn story(store: Arc<dyn Store>) {
         (3, 6, 2, 4, 5)
     );
     assert!(store.size_bytes().await.unwrap() > 0);
+    intake::intake_story(store.clone(), npi, org).await;
 }
 
 fn read_event(n: usize) -> AuditEvent {

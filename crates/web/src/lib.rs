@@ -58,20 +58,25 @@ pub(crate) const BODY_LIMIT: usize = 6 * 1024 * 1024;
 pub fn router(state: AppState) -> Router {
     let mut routes = Router::new();
     for r in routes::table() {
-        // Each route gets the guard with its own policy: no route without one.
+        // Each route gets the guard with its own policy: no route without one; and its body
+        // limit outside the guard (which reads form bodies for the CSRF token), with a page
+        // saying so when a body is too large.
         let guard =
             axum::middleware::from_fn_with_state((state.clone(), r.policy, r.rate), auth::guard);
-        routes = routes.route(r.path, r.handler.layer(guard));
+        let limit = axum::middleware::from_fn_with_state(
+            (state.clone(), r.body_limit),
+            pages::errors::body_limit,
+        );
+        routes = routes.route(r.path, r.handler.layer(guard).layer(limit));
     }
     let routes = routes.fallback(pages::errors::not_found);
-    // Innermost first: timeouts and body limits, then logging (so a 408 or 413 is logged), then
-    // the security headers outermost, so every response carries them, errors included.
-    let routes = routes
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            REQUEST_TIMEOUT,
-        ))
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT));
+    // Innermost first: timeouts (body limits are per route, above), then logging (so a 408 or
+    // 413 is logged), then the security headers outermost, so every response carries them,
+    // errors included.
+    let routes = routes.layer(tower_http::timeout::TimeoutLayer::with_status_code(
+        axum::http::StatusCode::REQUEST_TIMEOUT,
+        REQUEST_TIMEOUT,
+    ));
     let routes = trace::layer(routes);
     headers::layer(routes, state.behind_tls).with_state(state)
 }

@@ -7,6 +7,8 @@ use crate::AppState;
 use crate::pages::{
     account, alerts, audit_log, authorizations, claims, eligibility, home, login, mfa, office,
     outbox, pa_public, register, um_review, users, verify,
+    account, audit_log, claims, home, login, mfa, office, outbox, register, submissions, users,
+    verify,
 };
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
@@ -40,6 +42,8 @@ pub struct Route {
     pub path: &'static str,
     pub policy: Policy,
     pub rate: Option<RateClass>,
+    /// Largest request body accepted (default [`crate::BODY_LIMIT`]); a larger one gets 413.
+    pub body_limit: usize,
     pub handler: MethodRouter<AppState>,
 }
 
@@ -54,8 +58,15 @@ fn route(
         path,
         policy,
         rate: None,
+        body_limit: crate::BODY_LIMIT,
         handler,
     }
+}
+
+/// A route taking uploads larger than the default body limit.
+fn large(mut r: Route, bytes: usize) -> Route {
+    r.body_limit = bytes;
+    r
 }
 
 fn limited(mut r: Route, rate: RateClass) -> Route {
@@ -226,6 +237,33 @@ pub fn table() -> Vec<Route> {
             "/alerts",
             May(P::CheckEligibility),
             get(alerts::dashboard),
+        // Claim submission (837 upload) and the office's submission history.
+        route(
+            M::GET,
+            "/submissions",
+            May(P::SubmitClaims),
+            get(submissions::page),
+        ),
+        large(
+            route(
+                M::POST,
+                "/submissions",
+                May(P::SubmitClaims),
+                post(submissions::upload),
+            ),
+            submissions::BODY_LIMIT,
+        ),
+        route(
+            M::GET,
+            "/submissions/{id}",
+            May(P::SubmitClaims),
+            get(submissions::detail),
+        ),
+        route(
+            M::GET,
+            "/submissions/{id}/{ack}",
+            May(P::SubmitClaims),
+            get(submissions::download),
         ),
         // Office administrators: their own office's users.
         route(

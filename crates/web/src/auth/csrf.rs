@@ -57,7 +57,8 @@ pub async fn check_token(req: Request, expected: String) -> (Request, bool) {
         .unwrap_or("")
         .to_ascii_lowercase();
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = to_bytes(body, crate::BODY_LIMIT).await else {
+    // The route's body limit (applied outside the guard) bounds what is read here.
+    let Ok(bytes) = to_bytes(body, usize::MAX).await else {
         return (Request::from_parts(parts, Body::empty()), false);
     };
     let found = if content_type.starts_with("application/x-www-form-urlencoded") {
@@ -76,9 +77,9 @@ pub async fn check_token(req: Request, expected: String) -> (Request, bool) {
 async fn multipart_field(headers: &HeaderMap, bytes: axum::body::Bytes) -> Option<String> {
     let mut probe = Request::new(Body::from(bytes));
     *probe.headers_mut() = headers.clone();
-    // The body was already read within the portal's limit; axum's 2 MB default for multipart
-    // would refuse a large scan here.
-    axum::extract::DefaultBodyLimit::max(crate::BODY_LIMIT).apply(&mut probe);
+    // The body was already read within the route's limit; axum's 2 MB default for multipart
+    // would refuse a large scan or claims file here.
+    axum::extract::DefaultBodyLimit::disable().apply(&mut probe);
     let mut form = Multipart::from_request(probe, &()).await.ok()?;
     while let Ok(Some(field)) = form.next_field().await {
         if field.name() == Some(FIELD) {

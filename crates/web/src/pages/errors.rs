@@ -106,3 +106,30 @@ pub fn bad_request(chrome: Chrome, message: &str) -> Response {
         message.into(),
     )
 }
+
+/// A route's body limit: a request declaring a larger body gets a page saying how large it may
+/// be; a body that turns out larger while read fails its read (the guard then refuses it).
+pub async fn body_limit(
+    State((state, limit)): State<(AppState, usize)>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return page(
+            Chrome::new(&state, "Too large", ""),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Too large",
+            format!(
+                "What was sent is larger than the {} MB this page accepts. Nothing was stored. Split the file into smaller ones and send each.",
+                limit / (1024 * 1024)
+            ),
+        );
+    }
+    let req = req.map(|b| axum::body::Body::new(http_body_util::Limited::new(b, limit)));
+    next.run(req).await
+}

@@ -21,6 +21,7 @@ pub mod pa_public;
 pub mod proof;
 pub mod register;
 pub mod um_review;
+pub mod submissions;
 pub mod users;
 pub mod verify;
 
@@ -56,6 +57,9 @@ const SIGNED_NAV: &[(&str, &str, Option<Permission>)] = &[
         "/plan/authorizations",
         "Review queue",
         Some(Permission::ReviewAuthorizations),
+        "/submissions",
+        "Submit claims",
+        Some(Permission::SubmitClaims),
     ),
     (
         "/office/users",

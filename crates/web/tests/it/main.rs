@@ -9,3 +9,4 @@ mod matrix;
 mod phi;
 mod security;
 mod signin;
+mod submissions;

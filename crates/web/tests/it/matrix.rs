@@ -62,6 +62,9 @@ fn expected(path: &str) -> Option<Who> {
         // Eligibility and clinical alerts: every office user (claims entitlement or not).
         "/eligibility" | "/eligibility/batch" | "/eligibility/batch/{batch}" | "/alerts" => {
             Only(OFFICE_STAFF)
+        // Claim submission: office staff with claims access and EDI partners.
+        "/submissions" | "/submissions/{id}" | "/submissions/{id}/{ack}" => {
+            Only(&["claims", "edi"])
         }
         "/office/users"
         | "/office/users/{id}/status"
@@ -189,6 +192,7 @@ fn fill(path: &str, r: &Records, own: bool) -> String {
         )
         .replace("{doc}", "999999")
         .replace("{batch}", &"0".repeat(64))
+        .replace("{ack}", "999")
         .replace("{id}", &id.to_string())
 }
 

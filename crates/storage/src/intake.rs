@@ -1,0 +1,445 @@
+//! 837 intake: the interchanges received (with the 999 and 277CA sent back), the outcome of each
+//! claim in them, the accepted claims stored with the interchange in one transaction, and the
+//! counters that number claims and outbound interchanges.
+
+use crate::error::corrupt;
+use crate::plan::decode;
+use crate::pool::{INSERT_CHUNK, SqlStore};
+use crate::{Result, StorageError, on_pool};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::claim::{Claim, ClaimLine};
+use domain::member::EligibilitySpan;
+use domain::plan::LineOfBusiness;
+use domain::{Cents, ClaimNumber, MemberId, Npi, Tin};
+use sqlx::QueryBuilder;
+use std::collections::HashMap;
+
+/// How an interchange fared at the envelope and 999 level (the claims' own outcomes are counted
+/// apart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InterchangeStatus {
+    /// Every transaction set accepted by the 999.
+    Accepted,
+    /// Some sets accepted, some rejected by the 999.
+    Partial,
+    /// Rejected by the TA1 or the 999 (nothing stored but this record).
+    Rejected,
+}
+
+impl InterchangeStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Accepted => "accepted",
+            Self::Partial => "partial",
+            Self::Rejected => "rejected",
+        }
+    }
+    pub fn from_code(s: &str) -> Option<Self> {
+        Some(match s {
+            "accepted" => Self::Accepted,
+            "partial" => Self::Partial,
+            "rejected" => Self::Rejected,
+            _ => return None,
+        })
+    }
+}
+
+/// An interchange to record.
+#[derive(Debug, Clone)]
+pub struct NewInterchange {
+    pub sender_qualifier: String,
+    pub sender_id: String,
+    pub control_number: String,
+    /// Hex SHA-256 of the bytes received.
+    pub sha256: String,
+    pub received_at: DateTime<Utc>,
+    /// `None` for the operator (command line).
+    pub submitter_user: Option<i64>,
+    pub submitter_org: Option<i64>,
+    pub submitter_name: String,
+    pub source: String,
+    pub file_name: String,
+    pub bytes: i64,
+    /// "P", "I" or "P,I".
+    pub forms: String,
+    pub status: InterchangeStatus,
+    pub claims_accepted: i64,
+    pub claims_rejected: i64,
+    pub ack_999: String,
+    pub ack_277ca: Option<String>,
+    /// The 999's findings in words, one per line.
+    pub findings: String,
+}
+
+/// A recorded interchange, without its acknowledgement texts (see `interchange_acks`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterchangeRecord {
+    pub id: i64,
+    pub sender_qualifier: String,
+    pub sender_id: String,
+    pub control_number: String,
+    pub sha256: String,
+    pub received_at: DateTime<Utc>,
+    pub submitter_user: Option<i64>,
+    pub submitter_org: Option<i64>,
+    pub submitter_name: String,
+    pub source: String,
+    pub file_name: String,
+    pub bytes: i64,
+    pub forms: String,
+    pub status: InterchangeStatus,
+    pub claims_accepted: i64,
+    pub claims_rejected: i64,
+    pub has_277ca: bool,
+}
+
+/// What was sent back for an interchange.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAcks {
+    pub ack_999: String,
+    pub ack_277ca: Option<String>,
+    pub findings: String,
+}
+
+/// The outcome of one claim of an interchange, as its 277CA reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntakeClaimResult {
+    pub seq: i64,
+    pub set_control: String,
+    pub patient_account: String,
+    pub member_id: String,
+    pub billing_npi: String,
+    pub charge: Cents,
+    /// The plan's claim number, when accepted.
+    pub claim_number: Option<ClaimNumber>,
+    /// STC01 as sent: `A2:20`, `A3:33`, `A7:562:85`.
+    pub status_code: String,
+    /// In words.
+    pub reason: String,
+}
+
+/// What an 837 batch names, read in bulk: members with their eligibility, providers' TINs.
+#[derive(Debug, Clone, Default)]
+pub struct IntakeLookup {
+    pub members: HashMap<MemberId, Vec<EligibilitySpan>>,
+    pub providers: HashMap<Npi, Tin>,
+}
+
+pub(crate) async fn lookup(
+    store: &SqlStore,
+    members: &[MemberId],
+    npis: &[Npi],
+) -> Result<IntakeLookup> {
+    let mut out = IntakeLookup::default();
+    type SpanRow = (
+        String,
+        NaiveDate,
+        Option<NaiveDate>,
+        String,
+        String,
+        Option<String>,
+    );
+    for chunk in members.chunks(INSERT_CHUNK) {
+        let rows: Vec<(String,)> = on_pool!(store, p, DB => {
+            let mut b = QueryBuilder::<DB>::new("SELECT id FROM members WHERE id IN (");
+            let mut list = b.separated(", ");
+            for m in chunk {
+                list.push_bind(m.as_str().to_string());
+            }
+            b.push(")");
+            b.build_query_as::<(String,)>().fetch_all(p).await?
+        });
+        for (id,) in rows {
+            let id = MemberId::parse(&id).map_err(|e| corrupt("members.id", e))?;
+            out.members.entry(id).or_default();
+        }
+        let spans: Vec<SpanRow> = on_pool!(store, p, DB => {
+            let mut b = QueryBuilder::<DB>::new("SELECT member_id, start_date, end_date, line_of_business, network, pcp_npi FROM eligibility_spans WHERE member_id IN (");
+            let mut list = b.separated(", ");
+            for m in chunk {
+                list.push_bind(m.as_str().to_string());
+            }
+            b.push(") ORDER BY member_id, start_date");
+            b.build_query_as::<SpanRow>().fetch_all(p).await?
+        });
+        for (id, start, end, lob, network, pcp) in spans {
+            let id = MemberId::parse(&id).map_err(|e| corrupt("eligibility_spans.member_id", e))?;
+            let span = EligibilitySpan {
+                start,
+                end,
+                line_of_business: decode(
+                    "eligibility_spans.line_of_business",
+                    &lob,
+                    LineOfBusiness::from_code,
+                )?,
+                network,
+                pcp: pcp
+                    .map(|n| Npi::parse(&n))
+                    .transpose()
+                    .map_err(|e| corrupt("eligibility_spans.pcp_npi", e))?,
+            };
+            out.members.entry(id).or_default().push(span);
+        }
+    }
+    for chunk in npis.chunks(INSERT_CHUNK) {
+        let rows: Vec<(String, String)> = on_pool!(store, p, DB => {
+            let mut b = QueryBuilder::<DB>::new("SELECT npi, tin FROM providers WHERE npi IN (");
+            let mut list = b.separated(", ");
+            for n in chunk {
+                list.push_bind(n.as_str().to_string());
+            }
+            b.push(")");
+            b.build_query_as::<(String, String)>().fetch_all(p).await?
+        });
+        for (npi, tin) in rows {
+            out.providers.insert(
+                Npi::parse(&npi).map_err(|e| corrupt("providers.npi", e))?,
+                Tin::parse(&tin).map_err(|e| corrupt("providers.tin", e))?,
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Reserves `n` consecutive values of a counter and returns the first. The first UPDATE takes
+/// the counter's lock (a row lock on PostgreSQL, the write lock on SQLite), so concurrent
+/// reservations, from any number of portal instances, never overlap. Claim numbers also skip
+/// past the highest claim number already stored (the seeded plan numbers its own claims).
+pub(crate) async fn reserve(store: &SqlStore, name: &'static str, n: u64) -> Result<u64> {
+    let n = i64::try_from(n).map_err(|_| StorageError::Database("reservation too large".into()))?;
+    let start: i64 = on_pool!(store, p, DB => {
+        let mut tx = p.begin().await?;
+        let next: i64 = sqlx::query_scalar::<DB, i64>("UPDATE intake_counters SET next = next WHERE name = $1 RETURNING next")
+            .bind(name).fetch_one(&mut *tx).await?;
+        let floor = if name == "claim" {
+            let max: Option<String> = sqlx::query_scalar::<DB, Option<String>>("SELECT MAX(number) FROM claims").fetch_one(&mut *tx).await?;
+            max.and_then(|m| m.get(ClaimNumber::PREFIX.len()..).and_then(|d| d.parse::<i64>().ok())).map_or(0, |v| v + 1)
+        } else {
+            0
+        };
+        let start = next.max(floor);
+        sqlx::query::<DB>("UPDATE intake_counters SET next = $1 WHERE name = $2").bind(start + n).bind(name).execute(&mut *tx).await?;
+        tx.commit().await?;
+        start
+    });
+    u64::try_from(start).map_err(|e| corrupt("intake_counters.next", e))
+}
+
+/// One transaction: the interchange record, its accepted claims (with their lines) and the
+/// outcome of every claim. A unique-constraint failure (the same interchange stored already)
+/// is `Duplicate`; any failure leaves nothing behind.
+pub(crate) async fn store_interchange(
+    store: &SqlStore,
+    ix: &NewInterchange,
+    claims: &[Claim],
+    results: &[IntakeClaimResult],
+) -> Result<i64> {
+    const INSERT: &str = "INSERT INTO interchanges (sender_qualifier, sender_id, control_number, sha256, received_at, submitter_user, submitter_org, submitter_name, source, file_name, bytes, forms, status, claims_accepted, claims_rejected, ack_999, ack_277ca, findings) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id";
+    let id: i64 = on_pool!(store, p, DB => {
+        let mut tx = p.begin().await?;
+        let id: i64 = sqlx::query_scalar::<DB, i64>(INSERT)
+            .bind(&ix.sender_qualifier).bind(&ix.sender_id).bind(&ix.control_number).bind(&ix.sha256)
+            .bind(ix.received_at).bind(ix.submitter_user).bind(ix.submitter_org).bind(&ix.submitter_name)
+            .bind(&ix.source).bind(&ix.file_name).bind(ix.bytes).bind(&ix.forms).bind(ix.status.code())
+            .bind(ix.claims_accepted).bind(ix.claims_rejected).bind(&ix.ack_999).bind(&ix.ack_277ca).bind(&ix.findings)
+            .fetch_one(&mut *tx).await?;
+        for chunk in claims.chunks(INSERT_CHUNK) {
+            let mut q = QueryBuilder::<DB>::new(
+                "INSERT INTO claims (number, form, patient_account, member_id, billing_npi, rendering_npi, diagnoses, place_of_service, received, status, payment_number, payment_date) ",
+            );
+            q.push_values(chunk, |mut b, c| {
+                b.push_bind(c.number.as_str()).push_bind(c.form.code()).push_bind(&c.patient_account).push_bind(c.member.as_str())
+                    .push_bind(c.billing_npi.as_str().to_string()).push_bind(c.rendering_npi.map(|n| n.as_str().to_string()))
+                    .push_bind(c.diagnoses.join(",")).push_bind(&c.place_of_service).push_bind(c.received).push_bind(c.status.code())
+                    .push_bind(c.payment.as_ref().map(|p| p.number.clone())).push_bind(c.payment.as_ref().map(|p| p.date));
+            });
+            q.build().execute(&mut *tx).await?;
+            let lines: Vec<(&ClaimNumber, &ClaimLine)> = chunk.iter().flat_map(|c| c.lines.iter().map(move |l| (&c.number, l))).collect();
+            for lines in lines.chunks(INSERT_CHUNK) {
+                let mut q = QueryBuilder::<DB>::new(
+                    "INSERT INTO claim_lines (claim_number, line_number, procedure, modifiers, revenue_code, units, service_date, billed, allowed, paid) ",
+                );
+                q.push_values(lines, |mut b, (n, l)| {
+                    b.push_bind(n.as_str()).push_bind(i64::from(l.line_number)).push_bind(&l.procedure).push_bind(l.modifiers.join(","))
+                        .push_bind(&l.revenue_code).push_bind(i64::from(l.units)).push_bind(l.service_date)
+                        .push_bind(l.billed.0).push_bind(l.allowed.0).push_bind(l.paid.0);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+        }
+        for chunk in results.chunks(INSERT_CHUNK) {
+            let mut q = QueryBuilder::<DB>::new(
+                "INSERT INTO interchange_claims (interchange_id, seq, set_control, patient_account, member_id, billing_npi, charge, claim_number, status_code, reason) ",
+            );
+            q.push_values(chunk, |mut b, r| {
+                b.push_bind(id).push_bind(r.seq).push_bind(&r.set_control).push_bind(&r.patient_account).push_bind(&r.member_id)
+                    .push_bind(&r.billing_npi).push_bind(r.charge.0).push_bind(r.claim_number.as_ref().map(|n| n.as_str().to_string()))
+                    .push_bind(&r.status_code).push_bind(&r.reason);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        id
+    });
+    Ok(id)
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    sender_qualifier: String,
+    sender_id: String,
+    control_number: String,
+    sha256: String,
+    received_at: DateTime<Utc>,
+    submitter_user: Option<i64>,
+    submitter_org: Option<i64>,
+    submitter_name: String,
+    source: String,
+    file_name: String,
+    bytes: i64,
+    forms: String,
+    status: String,
+    claims_accepted: i64,
+    claims_rejected: i64,
+    has_277ca: i64,
+}
+
+const COLUMNS: &str = "SELECT id, sender_qualifier, sender_id, control_number, sha256, received_at, submitter_user, submitter_org, submitter_name, source, file_name, bytes, forms, status, claims_accepted, claims_rejected, CAST(CASE WHEN ack_277ca IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_277ca FROM interchanges ";
+
+fn record(r: Row) -> Result<InterchangeRecord> {
+    Ok(InterchangeRecord {
+        id: r.id,
+        sender_qualifier: r.sender_qualifier,
+        sender_id: r.sender_id,
+        control_number: r.control_number,
+        sha256: r.sha256,
+        received_at: r.received_at,
+        submitter_user: r.submitter_user,
+        submitter_org: r.submitter_org,
+        submitter_name: r.submitter_name,
+        source: r.source,
+        file_name: r.file_name,
+        bytes: r.bytes,
+        forms: r.forms,
+        status: decode(
+            "interchanges.status",
+            &r.status,
+            InterchangeStatus::from_code,
+        )?,
+        claims_accepted: r.claims_accepted,
+        claims_rejected: r.claims_rejected,
+        has_277ca: r.has_277ca != 0,
+    })
+}
+
+/// The stored (not rejected) interchange with these bytes.
+pub(crate) async fn by_hash(store: &SqlStore, sha256: &str) -> Result<Option<InterchangeRecord>> {
+    let sql = format!("{COLUMNS} WHERE sha256 = $1 AND status <> 'rejected'");
+    let row: Option<Row> = on_pool!(store, p, DB => sqlx::query_as::<DB, Row>(sqlx::AssertSqlSafe(sql)).bind(sha256).fetch_optional(p).await?);
+    row.map(record).transpose()
+}
+
+/// The stored (not rejected) interchange with this sender and ISA13.
+pub(crate) async fn by_control(
+    store: &SqlStore,
+    qualifier: &str,
+    sender: &str,
+    control: &str,
+) -> Result<Option<InterchangeRecord>> {
+    let sql = format!(
+        "{COLUMNS} WHERE sender_qualifier = $1 AND sender_id = $2 AND control_number = $3 AND status <> 'rejected'"
+    );
+    let row: Option<Row> = on_pool!(store, p, DB => sqlx::query_as::<DB, Row>(sqlx::AssertSqlSafe(sql)).bind(qualifier).bind(sender).bind(control).fetch_optional(p).await?);
+    row.map(record).transpose()
+}
+
+/// One interchange; with `org`, only when that organisation submitted it.
+pub(crate) async fn get(
+    store: &SqlStore,
+    id: i64,
+    org: Option<i64>,
+) -> Result<Option<InterchangeRecord>> {
+    let row: Option<Row> = match org {
+        Some(org) => {
+            let sql = format!("{COLUMNS} WHERE id = $1 AND submitter_org = $2");
+            on_pool!(store, p, DB => sqlx::query_as::<DB, Row>(sqlx::AssertSqlSafe(sql)).bind(id).bind(org).fetch_optional(p).await?)
+        }
+        None => {
+            let sql = format!("{COLUMNS} WHERE id = $1");
+            on_pool!(store, p, DB => sqlx::query_as::<DB, Row>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await?)
+        }
+    };
+    row.map(record).transpose()
+}
+
+/// An organisation's submissions, newest first.
+pub(crate) async fn of_org(
+    store: &SqlStore,
+    org: i64,
+    limit: i64,
+) -> Result<Vec<InterchangeRecord>> {
+    let sql =
+        format!("{COLUMNS} WHERE submitter_org = $1 ORDER BY received_at DESC, id DESC LIMIT $2");
+    let rows: Vec<Row> = on_pool!(store, p, DB => sqlx::query_as::<DB, Row>(sqlx::AssertSqlSafe(sql)).bind(org).bind(limit.clamp(1, 1000)).fetch_all(p).await?);
+    rows.into_iter().map(record).collect()
+}
+
+pub(crate) async fn acks(store: &SqlStore, id: i64) -> Result<Option<StoredAcks>> {
+    const SQL: &str = "SELECT ack_999, ack_277ca, findings FROM interchanges WHERE id = $1";
+    let row: Option<(String, Option<String>, String)> =
+        on_pool!(store, p, DB => sqlx::query_as::<DB, _>(SQL).bind(id).fetch_optional(p).await?);
+    Ok(row.map(|(ack_999, ack_277ca, findings)| StoredAcks {
+        ack_999,
+        ack_277ca,
+        findings,
+    }))
+}
+
+type ResultRow = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    Option<String>,
+    String,
+    String,
+);
+
+pub(crate) async fn results(store: &SqlStore, id: i64) -> Result<Vec<IntakeClaimResult>> {
+    const SQL: &str = "SELECT seq, set_control, patient_account, member_id, billing_npi, charge, claim_number, status_code, reason FROM interchange_claims WHERE interchange_id = $1 ORDER BY seq";
+    let rows: Vec<ResultRow> =
+        on_pool!(store, p, DB => sqlx::query_as::<DB, ResultRow>(SQL).bind(id).fetch_all(p).await?);
+    rows.into_iter()
+        .map(
+            |(
+                seq,
+                set_control,
+                patient_account,
+                member_id,
+                billing_npi,
+                charge,
+                number,
+                status_code,
+                reason,
+            )| {
+                Ok(IntakeClaimResult {
+                    seq,
+                    set_control,
+                    patient_account,
+                    member_id,
+                    billing_npi,
+                    charge: Cents(charge),
+                    claim_number: number
+                        .map(|n| ClaimNumber::parse(&n))
+                        .transpose()
+                        .map_err(|e| corrupt("interchange_claims.claim_number", e))?,
+                    status_code,
+                    reason,
+                })
+            },
+        )
+        .collect()
+}
