@@ -3,8 +3,8 @@
 //! histories, claims with real CPT/HCPCS, ICD-10 and adjustment codes, and authorizations.
 //! The same seed and date give the same plan, whatever the batch size.
 
-mod care;
 mod authorizations;
+mod care;
 mod catalog;
 mod demo;
 mod members;

@@ -558,6 +558,8 @@ impl Store for SqlStore {
     }
     async fn mark_notifications_seen(&self, user_id: i64, at: DateTime<Utc>) -> Result<()> {
         auths::mark_seen(self, user_id, at).await
+    }
+
     // ----- intake -----
     async fn intake_lookup(&self, members: &[MemberId], npis: &[Npi]) -> Result<IntakeLookup> {
         crate::intake::lookup(self, members, npis).await

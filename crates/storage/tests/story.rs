@@ -19,10 +19,10 @@ use storage::{NewMember, NewOrg, NewUser, StorageError, Store};
 
 #[path = "story_parts/accounts.rs"]
 mod accounts;
-#[path = "story_parts/eligibility.rs"]
-mod eligibility;
 #[path = "story_parts/authorizations.rs"]
 mod authorizations;
+#[path = "story_parts/eligibility.rs"]
+mod eligibility;
 #[path = "story_parts/intake.rs"]
 mod intake;
 

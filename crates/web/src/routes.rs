@@ -6,9 +6,7 @@
 use crate::AppState;
 use crate::pages::{
     account, alerts, audit_log, authorizations, claims, eligibility, home, login, mfa, office,
-    outbox, pa_public, register, um_review, users, verify,
-    account, audit_log, claims, home, login, mfa, office, outbox, register, submissions, users,
-    verify,
+    outbox, pa_public, register, submissions, um_review, users, verify,
 };
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
@@ -237,6 +235,7 @@ pub fn table() -> Vec<Route> {
             "/alerts",
             May(P::CheckEligibility),
             get(alerts::dashboard),
+        ),
         // Claim submission (837 upload) and the office's submission history.
         route(
             M::GET,

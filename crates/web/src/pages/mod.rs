@@ -20,8 +20,8 @@ pub mod outbox;
 pub mod pa_public;
 pub mod proof;
 pub mod register;
-pub mod um_review;
 pub mod submissions;
+pub mod um_review;
 pub mod users;
 pub mod verify;
 
@@ -49,6 +49,11 @@ const SIGNED_NAV: &[(&str, &str, Option<Permission>)] = &[
     ),
     ("/claims", "Claims", Some(Permission::ViewClaims)),
     (
+        "/submissions",
+        "Submit claims",
+        Some(Permission::SubmitClaims),
+    ),
+    (
         "/authorizations",
         "Authorizations",
         Some(Permission::ViewAuthorizations),
@@ -57,9 +62,6 @@ const SIGNED_NAV: &[(&str, &str, Option<Permission>)] = &[
         "/plan/authorizations",
         "Review queue",
         Some(Permission::ReviewAuthorizations),
-        "/submissions",
-        "Submit claims",
-        Some(Permission::SubmitClaims),
     ),
     (
         "/office/users",

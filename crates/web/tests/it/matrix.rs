@@ -62,6 +62,7 @@ fn expected(path: &str) -> Option<Who> {
         // Eligibility and clinical alerts: every office user (claims entitlement or not).
         "/eligibility" | "/eligibility/batch" | "/eligibility/batch/{batch}" | "/alerts" => {
             Only(OFFICE_STAFF)
+        }
         // Claim submission: office staff with claims access and EDI partners.
         "/submissions" | "/submissions/{id}" | "/submissions/{id}/{ack}" => {
             Only(&["claims", "edi"])
@@ -85,7 +86,7 @@ fn expected(path: &str) -> Option<Who> {
         | "/authorizations/{number}/information"
         | "/authorizations/{number}/withdraw"
         | "/authorizations/{number}/attachments/{doc}"
-        | "/notifications" => Only(&["office", "claims", "officeadmin", "office2"]),
+        | "/notifications" => Only(OFFICE_STAFF),
         p if p.starts_with("/plan/authorizations")
             || p.starts_with("/plan/auth-rules")
             || p.starts_with("/plan/auto-rules") =>

@@ -211,6 +211,7 @@ fn params(
         ("file", "", "portal.css".into()),
         ("token", "", "0".repeat(64)),
         ("doc", "", "1".into()),
+        ("ack", "", "277ca".into()),
         ("id", "/office/users", office_user.to_string()),
         ("id", "/plan/users", office_user.to_string()),
         ("id", "", registration.to_string()),
