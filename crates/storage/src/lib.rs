@@ -11,6 +11,7 @@ mod accounts;
 mod audit;
 mod auths;
 mod claims;
+mod edi_core;
 mod error;
 mod members;
 mod outbox;
@@ -31,6 +32,11 @@ pub use registrations::{
     RegistrationRecord,
 };
 pub use sessions::{NewSession, SessionRecord};
+// real-time EDI (CORE 270/271, 276/277)
+pub use edi_core::{
+    ClaimStatusRecord, Coverage, CoverageSpan, EligibilityFound, EligibilityLookup,
+    LineStatusRecord, MemberKey,
+};
 
 use chrono::{DateTime, Utc};
 use domain::access::Scope;
@@ -237,6 +243,21 @@ pub trait Store: Send + Sync {
     async fn audit_head(&self) -> Result<(i64, String)>;
     /// Newest first, filtered (plan administrators' search).
     async fn audit_search(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>>;
+
+    // ----- real-time EDI (CORE 270/271, 276/277) -----
+    /// A 270's member (by id, or last name and birth date) with their coverage, each span's
+    /// network and PCP, and the asking provider's TIN: one round trip.
+    async fn eligibility(&self, lookup: &EligibilityLookup) -> Result<EligibilityFound>;
+    /// Claims for a 276 with payment and lines, limited to the scope's TINs, newest first (at
+    /// most 100): one round trip.
+    async fn claim_statuses(
+        &self,
+        scope: &Scope,
+        query: &ClaimQuery,
+    ) -> Result<Vec<ClaimStatusRecord>>;
+    /// Appends several events to the audit trail in one transaction, in order (group commit
+    /// for busy endpoints); the same chain as [`Store::audit`].
+    async fn audit_many(&self, events: &[AuditEvent]) -> Result<Vec<AuditEntry>>;
 }
 
 /// Walks the whole audit trail in order and checks its hash chain and head.

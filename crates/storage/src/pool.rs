@@ -435,4 +435,19 @@ impl Store for SqlStore {
     async fn mark_sent(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
         outbox::mark_sent(self, id, at).await
     }
+
+    // ----- real-time EDI (CORE 270/271, 276/277) -----
+    async fn eligibility(&self, lookup: &EligibilityLookup) -> Result<EligibilityFound> {
+        crate::edi_core::eligibility(self, lookup).await
+    }
+    async fn claim_statuses(
+        &self,
+        scope: &Scope,
+        query: &ClaimQuery,
+    ) -> Result<Vec<ClaimStatusRecord>> {
+        crate::edi_core::claim_statuses(self, scope, query).await
+    }
+    async fn audit_many(&self, events: &[AuditEvent]) -> Result<Vec<AuditEntry>> {
+        crate::audit::append_many(self, events).await
+    }
 }
