@@ -23,6 +23,10 @@ pub enum Policy {
     SignedIn,
     /// A fully signed-in user the domain policy grants this permission.
     May(Permission),
+    /// An EDI trading partner's machine: no cookie session and no CSRF token (not a browser
+    /// route); the request authenticates itself (the CORE envelope's UserName/Password, checked
+    /// by the handler) and is rate-limited per address.
+    TradingPartner,
 }
 
 /// Requests limited per client address (on top of the per-account lockout).
@@ -32,6 +36,8 @@ pub enum RateClass {
     SignIn,
     /// Public registration requests.
     Register,
+    /// EDI partners' machine requests (CORE envelopes): high, but bounded.
+    Edi,
 }
 
 pub struct Route {
@@ -287,6 +293,34 @@ pub fn table() -> Vec<Route> {
             "/plan/audit/export",
             May(P::ViewAuditLog),
             get(audit_log::export),
+        ),
+        // ----- CAQH CORE connectivity (EDI trading partners; the envelope authenticates) -----
+        limited(
+            route(
+                M::POST,
+                "/core",
+                TradingPartner,
+                post(crate::core_endpoint::any),
+            ),
+            Edi,
+        ),
+        limited(
+            route(
+                M::POST,
+                "/core/realtime",
+                TradingPartner,
+                post(crate::core_endpoint::realtime),
+            ),
+            Edi,
+        ),
+        limited(
+            route(
+                M::POST,
+                "/core/batch",
+                TradingPartner,
+                post(crate::core_endpoint::batch),
+            ),
+            Edi,
         ),
     ]
 }

@@ -3,6 +3,8 @@
 
 mod basics;
 mod common;
+#[path = "core.rs"]
+mod core_endpoint;
 mod matrix;
 mod security;
 mod signin;
