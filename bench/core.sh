@@ -8,6 +8,7 @@
 #   MEMBERS=100000 RATE=1000 DURATION=10 bench/core.sh
 #   KEEP=1 bench/core.sh                # keep the data directory (printed) for another run
 #   DATA=/path/from/KEEP bench/core.sh  # reuse a seeded, prepared data directory
+#   RUST_LOG=warn bench/core.sh         # without the per-request access log line
 #
 # After the eligibility page exists, the same generator drives it with the prepared session:
 #   loadgen run --kind form --url http://127.0.0.1:PORT/eligibility --fixtures DATA/fixtures \
@@ -22,7 +23,9 @@ WARMUP=${WARMUP:-3}
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 
 echo "== building portal and loadgen (release)"
-cargo build --release --quiet --bin portal -p loadgen
+# Two builds, not one: built together, cargo would unify their features into a third variant.
+cargo build --release --quiet --bin portal
+cargo build --release --quiet -p loadgen
 PORTAL="$TARGET_DIR/release/portal"
 LOADGEN="$TARGET_DIR/release/loadgen"
 

@@ -1030,7 +1030,8 @@ mod tests {
     #[test]
     fn each_missing_or_wrong_field_gets_its_code_and_names_the_field() {
         use ErrorCode::*;
-        let cases: &[(&[(&str, Option<&str>)], ErrorCode, &str)] = &[
+        type Case<'a> = (&'a [(&'a str, Option<&'a str>)], ErrorCode, &'a str);
+        let cases: &[Case] = &[
             (&[("PayloadID", None)], PayloadIDRequired, "PayloadID"),
             (
                 &[("PayloadID", Some("12"))],
