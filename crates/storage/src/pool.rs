@@ -74,12 +74,7 @@ impl SqlStore {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10))
-                    // Reads through a memory map: in WAL mode every commit by another
-                    // connection empties a connection's page cache, and with the map its next
-                    // read finds the pages without a read(2) and a copy each (real-time EDI
-                    // reads while the audit trail is appended to, thousands of times a second).
-                    .pragma("mmap_size", "1073741824");
+                    .busy_timeout(Duration::from_secs(10));
                 let pool = SqlitePoolOptions::new()
                     .max_connections(8)
                     .connect_with(opts)

@@ -489,21 +489,22 @@ async fn authenticate(
         }
         Lookup::Miss => {}
     }
-    // A full verification: per-address limit first (argon2id is the expensive part).
-    if let Err(wait) = state.limits.check(crate::routes::RateClass::SignIn, source) {
-        return Err(unauthorized(&format!(
-            "too many sign-in attempts from this address; try again in {} seconds",
-            wait.as_secs().max(1)
-        )));
-    }
+    // A full verification. Requests with the same credentials that arrive together wait for
+    // the first one's verification (and then find it cached) instead of each running argon2id.
     let _permit = core
         .verifying
         .acquire()
         .await
         .map_err(|_| unauthorized(WRONG))?;
-    // Someone else may have verified the same credentials while this one waited.
     if let Lookup::Fresh(p) = core.credentials.lookup(&key) {
         return Ok(p);
+    }
+    // Per-address limit on what remains: argon2id is the expensive part.
+    if let Err(wait) = state.limits.check(crate::routes::RateClass::SignIn, source) {
+        return Err(unauthorized(&format!(
+            "too many sign-in attempts from this address; try again in {} seconds",
+            wait.as_secs().max(1)
+        )));
     }
     let user = state.store.user_by_username(&username).await.map_err(|e| {
         tracing::error!(error = %e, "partner lookup failed");

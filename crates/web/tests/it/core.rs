@@ -734,3 +734,35 @@ async fn a_browser_session_grants_nothing_here() {
     let res = app.router.clone().oneshot(req).await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn many_first_requests_at_once_share_one_verification() {
+    // The production per-address limits: 20 sign-in attempts at once.
+    let app = App::build(false, Some(web::auth::ratelimit::Limits::default())).await;
+    let d = demo(&app.store).await;
+    let (member, npi) = active_member(&app, &d).await;
+    let x12 = inquiry(&npi, member.as_str(), "");
+    let calls: Vec<_> = (0..40)
+        .map(|_| {
+            let router = app.router.clone();
+            let x12 = x12.clone();
+            tokio::spawn(async move {
+                post(
+                    &router,
+                    "/core/realtime",
+                    &fields(payload::ELIGIBILITY_REQUEST, &x12, "edi", PASSWORD),
+                )
+                .await
+                .code()
+                .to_string()
+            })
+        })
+        .collect();
+    for c in calls {
+        assert_eq!(
+            c.await.unwrap(),
+            "Success",
+            "a partner's burst is not taken for a password spray"
+        );
+    }
+}
