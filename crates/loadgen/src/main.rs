@@ -5,7 +5,8 @@
 //!   granted the first medical group's TIN) and an office user `bench-office` of that group
 //!   with a signed-in session (cookie token and CSRF token, made directly through the store as
 //!   the web tests do) — and writes the ids to ask about: `members.txt` (members spread over the
-//!   whole plan), `claims.txt` (claims billed under the partner's TIN), `session.txt`.
+//!   whole plan), `claims.txt` (claims billed under the partner's TIN), `session.txt`. Run
+//!   again on the same database, it only makes a new session (they end after 15 idle minutes).
 //! - `loadgen run --url URL --kind 270|276|form ...`: sends requests at a fixed rate
 //!   (open loop: request i is due at start + i/rate whatever happened to earlier ones) over
 //!   keep-alive connections, and measures each latency from the time the request was *due*,
@@ -165,31 +166,38 @@ async fn prepare(url: &str, out: &std::path::Path, password: &str, n: usize) -> 
         phone: "7145550100".into(),
         claims: true,
     };
-    let billing = store
-        .create_org(&NewOrg {
-            kind: OrgKind::BillingService,
-            name: "Benchmark Clearinghouse".into(),
-            tin: None,
-            network: None,
-            claims_allowed: false,
-        })
-        .await?;
-    let edi = store
-        .create_user(&user("bench-edi", Role::EdiPartner, billing))
-        .await?;
-    store.grant_tin(edi, &office.tin, edi).await?;
-    let org = store
-        .create_org(&NewOrg {
-            kind: OrgKind::ProviderOffice,
-            name: office.name.clone(),
-            tin: Some(office.tin),
-            network: None,
-            claims_allowed: true,
-        })
-        .await?;
-    let clerk = store
-        .create_user(&user("bench-office", Role::ClaimsUser, org))
-        .await?;
+    // Run again on a prepared database, only a new session and new ids are made (sessions end
+    // after 15 idle minutes).
+    let clerk = match store.user_by_username("bench-office").await? {
+        Some(u) => u.id,
+        None => {
+            let billing = store
+                .create_org(&NewOrg {
+                    kind: OrgKind::BillingService,
+                    name: "Benchmark Clearinghouse".into(),
+                    tin: None,
+                    network: None,
+                    claims_allowed: false,
+                })
+                .await?;
+            let edi = store
+                .create_user(&user("bench-edi", Role::EdiPartner, billing))
+                .await?;
+            store.grant_tin(edi, &office.tin, edi).await?;
+            let org = store
+                .create_org(&NewOrg {
+                    kind: OrgKind::ProviderOffice,
+                    name: office.name.clone(),
+                    tin: Some(office.tin),
+                    network: None,
+                    claims_allowed: true,
+                })
+                .await?;
+            store
+                .create_user(&user("bench-office", Role::ClaimsUser, org))
+                .await?
+        }
+    };
     let token = domain::session::new_token();
     let csrf = domain::session::new_token();
     store
