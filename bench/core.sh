@@ -29,11 +29,16 @@ cargo build --release --quiet -p loadgen
 PORTAL="$TARGET_DIR/release/portal"
 LOADGEN="$TARGET_DIR/release/loadgen"
 
+CREATED=
 if [[ -n "${DATA:-}" ]]; then
   echo "== reusing $DATA"
+  # A fresh session for the form benchmark (sessions end after 15 idle minutes).
+  "$LOADGEN" prepare --database-url "sqlite://$DATA/portal.db" --out "$DATA/fixtures" >/dev/null
 else
   DATA=$(mktemp -d)
-  [[ -n "${KEEP:-}" ]] || trap 'rm -rf "$DATA"' EXIT
+  # Only a directory made here is removed (and only without KEEP).
+  [[ -n "${KEEP:-}" ]] || CREATED=$DATA
+  trap '[[ -z "$CREATED" ]] || rm -rf "$CREATED"' EXIT
   echo "== seeding $MEMBERS members into $DATA"
   start=$(date +%s%N)
   "$PORTAL" seed --members "$MEMBERS" --data-dir "$DATA"
@@ -47,7 +52,7 @@ echo "== portal serve on 127.0.0.1:$PORT (log: $DATA/serve.log)"
 "$PORTAL" serve --data-dir "$DATA" --listen "127.0.0.1:$PORT" >"$DATA/serve.log" 2>&1 &
 SERVER=$!
 stop() { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; }
-trap 'stop; [[ -n "${KEEP:-}" ]] || rm -rf "$DATA"' EXIT
+trap 'stop; [[ -z "$CREATED" ]] || rm -rf "$CREATED"' EXIT
 "$LOADGEN" wait "http://127.0.0.1:$PORT/healthz"
 
 for kind in 270 276; do
