@@ -1028,6 +1028,7 @@ fn claim_ack(
                                 .map(|n| n.to_string())
                                 .unwrap_or_default(),
                             patient: Some(person(drafts[i].1)),
+                            ..Default::default()
                         }
                     })
                     .collect(),

@@ -214,7 +214,7 @@ struct SummaryRow {
 }
 
 /// The TIN digits a scope allows; empty means nothing is visible.
-fn scope_tins(scope: &Scope) -> Vec<String> {
+pub(crate) fn scope_tins(scope: &Scope) -> Vec<String> {
     match scope {
         Scope::Tins(t) => t.iter().map(|t| t.digits().to_string()).collect(),
         Scope::Nothing => Vec::new(),
@@ -223,8 +223,11 @@ fn scope_tins(scope: &Scope) -> Vec<String> {
 
 /// `claims c` joined to its billing provider (and `joins`), limited to the scope's TINs: the one
 /// place the office scope becomes SQL.
-fn push_scoped<DB: sqlx::Database>(b: &mut QueryBuilder<DB>, tins: &[String], joins: &str)
-where
+pub(crate) fn push_scoped<DB: sqlx::Database>(
+    b: &mut QueryBuilder<DB>,
+    tins: &[String],
+    joins: &str,
+) where
     for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
     b.push(" FROM claims c JOIN providers pr ON pr.npi = c.billing_npi");

@@ -9,7 +9,6 @@ use crate::pool::{INSERT_CHUNK, SqlStore};
 use crate::{Result, on_pool};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::access::Scope;
-use domain::audit::{AuditEvent, chain_hash};
 use domain::eligibility::{NoticeLevel, PlanNotice};
 use domain::member::{EligibilitySpan, Member, Sex, SpanState};
 use domain::plan::{LineOfBusiness, NetworkKind};
@@ -329,44 +328,6 @@ pub(crate) async fn member_facts(
             })
         })
         .collect()
-}
-
-/// Appends many audit entries in one transaction (one chain-head bump per entry, same hashing
-/// as a single append): a batch or a worklist is recorded whole or not at all.
-pub(crate) async fn audit_many(store: &SqlStore, events: &[AuditEvent]) -> Result<u64> {
-    if events.is_empty() {
-        return Ok(0);
-    }
-    let now = Utc::now();
-    let at = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
-    let n = i64::try_from(events.len()).map_err(|e| corrupt("audit_log.seq", e))?;
-    const HEAD: &str = "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash";
-    const SET_HEAD: &str = "UPDATE audit_head SET hash = $1 WHERE id = 1";
-    on_pool!(store, p, DB => {
-        let mut tx = p.begin().await?;
-        // Taking the head row's lock first serializes this with every other append.
-        let (last, mut prev): (i64, String) = sqlx::query_as::<DB, _>(HEAD).bind(n).fetch_one(&mut *tx).await?;
-        let first = last - n + 1;
-        let mut rows = Vec::with_capacity(events.len());
-        for (i, e) in events.iter().enumerate() {
-            let seq = first + i as i64;
-            let hash = chain_hash(&prev, seq, at, e);
-            rows.push((seq, e, std::mem::replace(&mut prev, hash.clone()), hash));
-        }
-        // 12 columns a row: 500 rows stay well under SQLite's bound-parameter limit.
-        for chunk in rows.chunks(500) {
-            let mut q = QueryBuilder::<DB>::new("INSERT INTO audit_log (seq, at, actor, actor_name, org, action, record_type, record_id, outcome, source, prev_hash, hash) ");
-            q.push_values(chunk, |mut b, (seq, e, prev, hash)| {
-                b.push_bind(*seq).push_bind(at).push_bind(e.actor).push_bind(e.actor_name.clone()).push_bind(e.org)
-                    .push_bind(e.action.clone()).push_bind(e.record_type.clone()).push_bind(e.record_id.clone())
-                    .push_bind(e.outcome.clone()).push_bind(e.source.clone()).push_bind(prev.clone()).push_bind(hash.clone());
-            });
-            q.build().execute(&mut *tx).await?;
-        }
-        sqlx::query::<DB>(SET_HEAD).bind(&prev).execute(&mut *tx).await?;
-        tx.commit().await?;
-    });
-    Ok(events.len() as u64)
 }
 
 /// Stores a batch result and removes results older than `purge_before` (every user's).

@@ -11,6 +11,7 @@ mod accounts;
 mod audit;
 mod auths;
 mod claims;
+mod edi_core;
 mod eligibility;
 mod error;
 mod intake;
@@ -45,6 +46,11 @@ pub use registrations::{
     RegistrationRecord,
 };
 pub use sessions::{NewSession, SessionRecord};
+// real-time EDI (CORE 270/271, 276/277)
+pub use edi_core::{
+    ClaimStatusRecord, Coverage, CoverageSpan, EligibilityFound, EligibilityLookup,
+    LineStatusRecord, MemberKey,
+};
 
 use chrono::{DateTime, Utc};
 use domain::access::Scope;
@@ -277,8 +283,6 @@ pub trait Store: Send + Sync {
         on: chrono::NaiveDate,
         since: chrono::NaiveDate,
     ) -> Result<Vec<ServiceFact>>;
-    /// Appends several audit entries in one transaction, chained in order; returns how many.
-    async fn audit_many(&self, events: &[AuditEvent]) -> Result<u64>;
     /// Keeps a batch eligibility result, removing every result created before `purge_before`.
     async fn save_batch(&self, batch: &NewBatch, purge_before: DateTime<Utc>) -> Result<()>;
     /// A batch result of `user_id` created at or after `not_before`, with its CSV.
@@ -374,6 +378,20 @@ pub trait Store: Send + Sync {
     async fn interchange_results(&self, id: i64) -> Result<Vec<IntakeClaimResult>>;
     /// An organisation's submissions, newest first.
     async fn interchanges_of_org(&self, org: i64, limit: i64) -> Result<Vec<InterchangeRecord>>;
+    // ----- real-time EDI (CORE 270/271, 276/277) -----
+    /// A 270's member (by id, or last name and birth date) with their coverage, each span's
+    /// network and PCP, and the asking provider's TIN: one round trip.
+    async fn eligibility(&self, lookup: &EligibilityLookup) -> Result<EligibilityFound>;
+    /// Claims for a 276 with payment and lines, limited to the scope's TINs, newest first (at
+    /// most 100): one round trip.
+    async fn claim_statuses(
+        &self,
+        scope: &Scope,
+        query: &ClaimQuery,
+    ) -> Result<Vec<ClaimStatusRecord>>;
+    /// Appends several events to the audit trail in one transaction, in order (group commit
+    /// for busy endpoints); the same chain as [`Store::audit`].
+    async fn audit_many(&self, events: &[AuditEvent]) -> Result<Vec<AuditEntry>>;
 }
 
 /// Walks the whole audit trail in order and checks its hash chain and head.

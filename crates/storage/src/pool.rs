@@ -465,9 +465,6 @@ impl Store for SqlStore {
     ) -> Result<Vec<ServiceFact>> {
         crate::eligibility::member_facts(self, id, on, since).await
     }
-    async fn audit_many(&self, events: &[AuditEvent]) -> Result<u64> {
-        crate::eligibility::audit_many(self, events).await
-    }
     async fn save_batch(&self, batch: &NewBatch, purge_before: DateTime<Utc>) -> Result<()> {
         crate::eligibility::save_batch(self, batch, purge_before).await
     }
@@ -600,5 +597,20 @@ impl Store for SqlStore {
     }
     async fn interchanges_of_org(&self, org: i64, limit: i64) -> Result<Vec<InterchangeRecord>> {
         crate::intake::of_org(self, org, limit).await
+    }
+
+    // ----- real-time EDI (CORE 270/271, 276/277) -----
+    async fn eligibility(&self, lookup: &EligibilityLookup) -> Result<EligibilityFound> {
+        crate::edi_core::eligibility(self, lookup).await
+    }
+    async fn claim_statuses(
+        &self,
+        scope: &Scope,
+        query: &ClaimQuery,
+    ) -> Result<Vec<ClaimStatusRecord>> {
+        crate::edi_core::claim_statuses(self, scope, query).await
+    }
+    async fn audit_many(&self, events: &[AuditEvent]) -> Result<Vec<AuditEntry>> {
+        crate::audit::append_many(self, events).await
     }
 }

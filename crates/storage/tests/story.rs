@@ -21,6 +21,8 @@ use storage::{NewMember, NewOrg, NewUser, StorageError, Store};
 mod accounts;
 #[path = "story_parts/authorizations.rs"]
 mod authorizations;
+#[path = "story_parts/edi_core.rs"]
+mod edi_core;
 #[path = "story_parts/eligibility.rs"]
 mod eligibility;
 #[path = "story_parts/intake.rs"]
@@ -352,6 +354,8 @@ async fn story(store: Arc<dyn Store>) {
     );
     assert!(store.size_bytes().await.unwrap() > 0);
     intake::intake_story(store.clone(), npi, org).await;
+
+    edi_core::edi_core_story(store.clone(), npi, &members, &c).await;
 }
 
 fn read_event(n: usize) -> AuditEvent {
@@ -407,7 +411,13 @@ async fn exec_raw(url: &str, sql: &'static str) {
 /// Tampering with the stored trail, as an attacker with database access would, is caught.
 async fn tamper_story(url: &str) {
     let store = storage::open(url).await.unwrap();
-    assert_eq!(storage::verify_audit(&*store).await.unwrap(), Ok(20));
+    // The story's entries: 20 single appends, then the EDI part's grouped ones.
+    let (head, _) = store.audit_head().await.unwrap();
+    assert!(head >= 20);
+    assert_eq!(
+        storage::verify_audit(&*store).await.unwrap(),
+        Ok(head as u64)
+    );
     exec_raw(
         url,
         "UPDATE audit_log SET record_id = 'M000000999' WHERE seq = 7",
@@ -428,7 +438,7 @@ async fn tamper_story(url: &str) {
     exec_raw(url, "DELETE FROM audit_log WHERE seq >= 7").await;
     assert_eq!(
         storage::verify_audit(&*store).await.unwrap(),
-        Err(ChainBreak::Truncated { last: 6, head: 20 })
+        Err(ChainBreak::Truncated { last: 6, head })
     );
 }
 

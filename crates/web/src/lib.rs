@@ -10,6 +10,7 @@
 mod assets;
 mod audit;
 pub mod auth;
+pub mod core_endpoint;
 mod headers;
 mod health;
 mod pages;
@@ -35,6 +36,8 @@ pub struct AppState {
     /// Where users reach the portal, for links in emails (configured; never a request's Host
     /// header, which a client controls).
     pub public_url: String,
+    /// The CAQH CORE endpoint's credential cache, audit writer and the plan's EDI identity.
+    pub core: Arc<core_endpoint::CoreState>,
 }
 
 impl AppState {
@@ -45,6 +48,7 @@ impl AppState {
             version: env!("CARGO_PKG_VERSION"),
             limits: Arc::new(auth::ratelimit::Limits::default()),
             public_url: "http://localhost:8080".into(),
+            core: Arc::new(core_endpoint::CoreState::default()),
         }
     }
 }

@@ -24,6 +24,10 @@ pub enum Policy {
     SignedIn,
     /// A fully signed-in user the domain policy grants this permission.
     May(Permission),
+    /// An EDI trading partner's machine: no cookie session and no CSRF token (not a browser
+    /// route); the request authenticates itself (the CORE envelope's UserName/Password, checked
+    /// by the handler) and is rate-limited per address.
+    TradingPartner,
 }
 
 /// Requests limited per client address (on top of the per-account lockout).
@@ -33,6 +37,8 @@ pub enum RateClass {
     SignIn,
     /// Public registration requests.
     Register,
+    /// EDI partners' machine requests (CORE envelopes): high, but bounded.
+    Edi,
 }
 
 pub struct Route {
@@ -502,6 +508,34 @@ pub fn table() -> Vec<Route> {
             "/plan/auto-rules/{id}/delete",
             May(P::ManageAuthRules),
             post(um_review::delete_auto_rule),
+        ),
+        // ----- CAQH CORE connectivity (EDI trading partners; the envelope authenticates) -----
+        limited(
+            route(
+                M::POST,
+                "/core",
+                TradingPartner,
+                post(crate::core_endpoint::any),
+            ),
+            Edi,
+        ),
+        limited(
+            route(
+                M::POST,
+                "/core/realtime",
+                TradingPartner,
+                post(crate::core_endpoint::realtime),
+            ),
+            Edi,
+        ),
+        limited(
+            route(
+                M::POST,
+                "/core/batch",
+                TradingPartner,
+                post(crate::core_endpoint::batch),
+            ),
+            Edi,
         ),
     ]
 }

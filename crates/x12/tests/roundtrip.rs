@@ -95,8 +95,9 @@ proptest! {
             benefits: benefits.into_iter().map(|(info, plan, amt, pcp)| Benefit {
                 info: info.into(), coverage_level: "IND".into(), service_types: vec!["30".into()], insurance_type: "HM".into(), plan,
                 period: String::new(), amount: amt, percent: String::new(), in_network: "Y".into(),
-                messages: vec!["PLAN NOTE".into()], pcp: pcp.map(|(name, id)| Party { name, id }) }).collect(),
+                messages: vec!["PLAN NOTE".into()], pcp: pcp.map(|(name, id)| Party { name, id }), ..Benefit::default() }).collect(),
             rejects: reject.into_iter().map(|r| Reject { loop_id: "2100C".into(), reason: r.into(), follow_up: "C".into() }).collect(),
+            ..EligibilityResponse::default()
         };
         let t = cycle(&resp.to_x12(&env()));
         prop_assert_eq!(EligibilityResponse::from_tree(&t.root), Some(resp));
@@ -153,7 +154,7 @@ proptest! {
         sub2.gender.clear();
         let resp = StatusResponse { payer, receiver: recv, provider: Party { name: prov.0, id: prov.1 }, subscriber: sub2,
             statuses: qs.into_iter().map(|(t, c, a, d)| ClaimStatus { trace: t, category: "F1".into(), code: "65".into(), entity: String::new(), date: d,
-                charge: a.clone(), paid: a, claim_id: c, payer_claim_id: "P1".into(), patient: None }).collect() };
+                charge: a.clone(), paid: a, claim_id: c, payer_claim_id: "P1".into(), patient: None, ..ClaimStatus::default() }).collect() };
         let t = cycle(&resp.to_x12(&env()));
         prop_assert_eq!(StatusResponse::from_tree(&t.root), Some(resp));
     }

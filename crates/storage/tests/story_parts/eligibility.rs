@@ -331,8 +331,8 @@ pub async fn eligibility_story(store: Arc<dyn Store>) {
     let (before, _) = store.audit_head().await.unwrap();
     store.audit(&event(0)).await.unwrap();
     let many: Vec<AuditEvent> = (1..=1200).map(event).collect();
-    assert_eq!(store.audit_many(&many).await.unwrap(), 1200);
-    assert_eq!(store.audit_many(&[]).await.unwrap(), 0);
+    assert_eq!(store.audit_many(&many).await.unwrap().len(), 1200);
+    assert!(store.audit_many(&[]).await.unwrap().is_empty());
     store.audit(&event(1201)).await.unwrap();
     let (head, _) = store.audit_head().await.unwrap();
     assert_eq!(head - before, 1202);

@@ -92,6 +92,24 @@ pub async fn guard(
     let source = client::address(&req, state.behind_tls);
     let is_unsafe = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
 
+    // Machine-to-machine EDI: no cookies are read (a browser's ambient session grants nothing
+    // here, so there is nothing for CSRF to ride on); the handler authenticates the envelope.
+    if policy == Policy::TradingPartner {
+        if let Some(rate) = rate
+            && let Err(wait) = state.limits.check(rate, &source)
+        {
+            return errors::too_many(&state, wait);
+        }
+        let mut req = req;
+        req.extensions_mut().insert(Visitor {
+            signed: None,
+            pending: None,
+            expired: false,
+            source,
+        });
+        return next.run(req).await;
+    }
+
     if is_unsafe {
         if let Some(rate) = rate
             && let Err(wait) = state.limits.check(rate, &source)
@@ -167,6 +185,8 @@ async fn decide(
 ) -> Option<Response> {
     match policy {
         Policy::Public => None,
+        // Handled before the session is read (see `guard`).
+        Policy::TradingPartner => None,
         Policy::Stage(stage) => match &visitor.pending {
             Some(p) if p.session.stage == stage => None,
             _ => Some(to_login(visitor, req)),

@@ -12,6 +12,7 @@ use std::time::Duration;
 pub struct Limits {
     sign_in: DefaultKeyedRateLimiter<String>,
     register: DefaultKeyedRateLimiter<String>,
+    edi: DefaultKeyedRateLimiter<String>,
 }
 
 fn quota(burst: u32, every: Duration) -> Quota {
@@ -39,6 +40,13 @@ impl Limits {
         Limits {
             sign_in: RateLimiter::keyed(quota(sign_in_burst, sign_in_every)),
             register: RateLimiter::keyed(quota(register_burst, register_every)),
+            // EDI partners' machines: 5,000 requests a second sustained per address, bursts of
+            // 10,000 (a clearinghouse behind one address; CORE real time is one request per
+            // inquiry). Failed authentications also count against the sign-in limit.
+            edi: RateLimiter::keyed(
+                Quota::per_second(NonZeroU32::new(5_000).expect("non-zero"))
+                    .allow_burst(NonZeroU32::new(10_000).expect("non-zero")),
+            ),
         }
     }
 
@@ -47,6 +55,7 @@ impl Limits {
         let limiter = match class {
             RateClass::SignIn => &self.sign_in,
             RateClass::Register => &self.register,
+            RateClass::Edi => &self.edi,
         };
         // Forget addresses whose allowance has refilled, so the table stays small.
         if limiter.len() > 10_000 {

@@ -4,6 +4,8 @@
 mod authorizations;
 mod basics;
 mod common;
+#[path = "core.rs"]
+mod core_endpoint;
 mod eligibility;
 mod matrix;
 mod phi;

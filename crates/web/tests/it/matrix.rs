@@ -24,6 +24,9 @@ enum Who {
     AnySigned,
     /// These demo accounts only.
     Only(&'static [&'static str]),
+    /// Nobody by session: the request's own credentials (a CORE envelope) authenticate it, so
+    /// an envelope without them is refused (401) whoever's cookie comes along.
+    Envelope,
 }
 
 /// The demo accounts (see `seed::demo`): one per role, plus a user of a second office.
@@ -93,6 +96,8 @@ fn expected(path: &str) -> Option<Who> {
         {
             Only(&["reviewer"])
         }
+        // CAQH CORE connectivity (EDI trading partners).
+        "/core" | "/core/realtime" | "/core/batch" => Envelope,
         _ => return None,
     })
 }
@@ -212,11 +217,44 @@ fn form_for(path: &str) -> Vec<(&'static str, &'static str)> {
 }
 
 async fn call(app: &App, method: &Method, path: &str, session: Option<&Session>) -> Resp {
+    if path.starts_with("/core") {
+        return core_envelope(app, path, session).await;
+    }
     if *method == Method::GET {
         app.get(path, session).await
     } else {
         app.post(path, session, &form_for(path)).await
     }
+}
+
+/// A complete CORE envelope without UserName/Password, with the session's cookie if any.
+async fn core_envelope(app: &App, path: &str, session: Option<&Session>) -> Resp {
+    let mode: &[u8] = if path.ends_with("/batch") {
+        b"Batch"
+    } else {
+        b"RealTime"
+    };
+    let (ct, body) = edi::core::request_multipart(&[
+        (
+            "PayloadType",
+            edi::core::payload::ELIGIBILITY_REQUEST.as_bytes(),
+        ),
+        ("ProcessingMode", mode),
+        ("PayloadID", b"f81d4fae-7dec-11d0-a765-00a0c91e6bf6"),
+        ("TimeStamp", b"2026-12-03T15:43:52Z"),
+        ("SenderID", b"S"),
+        ("ReceiverID", b"R"),
+        ("CORERuleVersion", b"2.2.0"),
+        ("PayloadLength", b"3"),
+        ("Checksum", b"0"),
+        ("Payload", b"ISA"),
+    ]);
+    let mut req = axum::http::Request::post(path).header(axum::http::header::CONTENT_TYPE, ct);
+    if let Some(s) = session {
+        req = req.header(axum::http::header::COOKIE, s.cookie());
+    }
+    app.send(req.body(axum::body::Body::from(body)).unwrap())
+        .await
 }
 
 /// The guard's "sign in first": pages are redirected to the sign-in form with the page to come
@@ -272,10 +310,12 @@ async fn every_route_against_every_role() {
             let r = call(&app, method, &url, Some(&session)).await;
             let allowed = match who {
                 Who::Public | Who::AnySigned => true,
-                Who::Pending => false,
+                Who::Pending | Who::Envelope => false,
                 Who::Only(list) => list.contains(account),
             };
-            let ok = if allowed {
+            let ok = if matches!(who, Who::Envelope) {
+                r.status == StatusCode::UNAUTHORIZED
+            } else if allowed {
                 let_through(method, &r)
             } else if matches!(who, Who::Pending) {
                 sent_to_sign_in(method, &r)

@@ -41,14 +41,46 @@ pub struct Benefit {
     /// EB12: Y in network, N out of network, W not applicable.
     pub in_network: String,
     pub messages: Vec<String>,
-    /// Primary care provider (2120C NM1*P3): name and NPI.
+    /// Primary care provider (2120C NM1*P3): name and NPI. A person's name is written as
+    /// `LAST, FIRST` (NM103 and NM104).
     pub pcp: Option<Party>,
+    /// Other benefit-related entities (2120C): the health network, a managed care
+    /// organisation... (not the PCP, which is `pcp`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entities: Vec<Entity>,
+}
+
+/// A 2120C benefit-related entity: NM1 with an optional contact telephone (PER).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entity {
+    /// NM101: e.g. Y2 managed care organization, I3 independent physicians association,
+    /// 13 contracted service provider.
+    pub role: String,
+    /// NM102 = 1 (a person) rather than 2 (an organisation).
+    pub person: bool,
+    /// NM103: organisation name or last name.
+    pub name: String,
+    /// NM108/NM109, e.g. `XX` and an NPI, `PI` and a payer id.
+    pub id_qualifier: String,
+    pub id: String,
+    /// PER*IC ... TE: the entity's (never the member's) telephone.
+    pub phone: String,
+}
+
+/// A DTP date of the subscriber (2100C): e.g. 346 plan begin, 347 plan end, 356 eligibility
+/// begin, 357 eligibility end, 291 plan (date of service).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DateRef {
+    pub qualifier: String,
+    /// CCYYMMDD or CCYYMMDD-CCYYMMDD.
+    pub date: String,
 }
 
 /// An AAA rejection: the request could not be answered, why and what to do.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reject {
-    /// Loop of the AAA (2100A payer, 2100B provider, 2100C subscriber...).
+    /// Loop of the AAA: 2000A (the information source cannot answer), 2100A payer, 2100B
+    /// provider (information receiver), 2100C subscriber; written where it says.
     pub loop_id: String,
     /// AAA03 reject reason (e.g. 72 invalid member id, 75 subscriber not found).
     pub reason: String,
@@ -64,6 +96,9 @@ pub struct EligibilityResponse {
     pub trace: String,
     pub benefits: Vec<Benefit>,
     pub rejects: Vec<Reject>,
+    /// Subscriber dates (2100C DTP): plan and eligibility begin and end.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dates: Vec<DateRef>,
 }
 
 fn trn_value(l: &LoopNode) -> String {
@@ -198,13 +233,39 @@ impl EligibilityResponse {
                 let Some(eb) = l.seg("EB", None) else {
                     continue;
                 };
-                let pcp = l
-                    .children("2120C")
-                    .find_map(|p| p.seg("NM1", Some("P3")))
+                let related: Vec<&LoopNode> = l.children("2120C").collect();
+                let pcp_at = related
+                    .iter()
+                    .position(|p| p.seg("NM1", Some("P3")).is_some());
+                let pcp = pcp_at
+                    .and_then(|i| related[i].seg("NM1", Some("P3")))
                     .map(|s| Party {
-                        name: s.el(3).to_string(),
+                        name: if s.el(4).is_empty() {
+                            s.el(3).to_string()
+                        } else {
+                            format!("{}, {}", s.el(3), s.el(4))
+                        },
                         id: s.el(9).to_string(),
                     });
+                let entities = related
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| Some(*i) != pcp_at)
+                    .filter_map(|(_, p)| {
+                        let nm1 = p.seg("NM1", None)?;
+                        Some(Entity {
+                            role: nm1.el(1).to_string(),
+                            person: nm1.el(2) == "1",
+                            name: nm1.el(3).to_string(),
+                            id_qualifier: nm1.el(8).to_string(),
+                            id: nm1.el(9).to_string(),
+                            phone: p
+                                .seg("PER", None)
+                                .map(|s| s.el(4).to_string())
+                                .unwrap_or_default(),
+                        })
+                    })
+                    .collect();
                 benefits.push(Benefit {
                     info: eb.el(1).to_string(),
                     coverage_level: eb.el(2).to_string(),
@@ -222,6 +283,7 @@ impl EligibilityResponse {
                     in_network: eb.el(12).to_string(),
                     messages: l.segs("MSG").map(|m| m.el(1).to_string()).collect(),
                     pcp,
+                    entities,
                 });
             }
         }
@@ -232,14 +294,30 @@ impl EligibilityResponse {
             trace: c.map(trn_value).unwrap_or_default(),
             benefits,
             rejects,
+            dates: name
+                .map(|n| {
+                    n.segs("DTP")
+                        .map(|d| DateRef {
+                            qualifier: d.el(1).to_string(),
+                            date: d.el(3).to_string(),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
         })
     }
 
-    /// A complete 271 interchange. Rejections are written on the subscriber (2100C).
+    /// A complete 271 interchange. Each rejection is written in the loop it names (2000A,
+    /// 2100A, 2100B; anything else on the subscriber, 2100C).
     pub fn to_x12(&self, env: &Envelope) -> String {
+        let rejects_at = |id: &'static str| self.rejects.iter().filter(move |r| r.loop_id == id);
+        let aaa = |b: &mut Body, x: &Reject| b.s(&["AAA", "N", "", &x.reason, &x.follow_up]);
         let mut b = Body::default();
         b.s(&["BHT", "0022", "11", &self.trace, &env.date, &env.time]);
         let a = b.hl(None, "20", true);
+        for x in rejects_at("2000A") {
+            aaa(&mut b, x);
+        }
         b.s(&[
             "NM1",
             "PR",
@@ -252,6 +330,9 @@ impl EligibilityResponse {
             "PI",
             &self.payer.id,
         ]);
+        for x in rejects_at("2100A") {
+            aaa(&mut b, x);
+        }
         let r = b.hl(Some(a), "21", true);
         b.s(&[
             "NM1",
@@ -265,16 +346,27 @@ impl EligibilityResponse {
             "XX",
             &self.provider.id,
         ]);
+        for x in rejects_at("2100B") {
+            aaa(&mut b, x);
+        }
         b.hl(Some(r), "22", false);
         if !self.trace.is_empty() {
             b.s(&["TRN", "2", &self.trace, "9PORTAL000"]);
         }
         subscriber_name(&mut b, &self.subscriber);
-        for x in &self.rejects {
-            b.s(&["AAA", "N", "", &x.reason, &x.follow_up]);
+        for x in self
+            .rejects
+            .iter()
+            .filter(|r| !matches!(r.loop_id.as_str(), "2000A" | "2100A" | "2100B"))
+        {
+            aaa(&mut b, x);
         }
         if !self.subscriber.dob.is_empty() {
             b.s(&["DMG", "D8", &self.subscriber.dob, &self.subscriber.gender]);
+        }
+        for d in &self.dates {
+            let format = if d.date.contains('-') { "RD8" } else { "D8" };
+            b.s(&["DTP", &d.qualifier, format, &d.date]);
         }
         for e in &self.benefits {
             let st = e.service_types.join("^");
@@ -296,9 +388,31 @@ impl EligibilityResponse {
             for m in &e.messages {
                 b.s(&["MSG", m]);
             }
-            if let Some(p) = &e.pcp {
+            if e.pcp.is_some() || !e.entities.is_empty() {
                 b.s(&["LS", "2120"]);
-                b.s(&["NM1", "P3", "1", &p.name, "", "", "", "", "XX", &p.id]);
+                if let Some(p) = &e.pcp {
+                    let (last, first) = p.name.split_once(", ").unwrap_or((&p.name, ""));
+                    let q = if p.id.is_empty() { "" } else { "XX" };
+                    b.s(&["NM1", "P3", "1", last, first, "", "", "", q, &p.id]);
+                }
+                for x in &e.entities {
+                    let kind = if x.person { "1" } else { "2" };
+                    b.s(&[
+                        "NM1",
+                        &x.role,
+                        kind,
+                        &x.name,
+                        "",
+                        "",
+                        "",
+                        "",
+                        &x.id_qualifier,
+                        &x.id,
+                    ]);
+                    if !x.phone.is_empty() {
+                        b.s(&["PER", "IC", "", "TE", &x.phone]);
+                    }
+                }
                 b.s(&["LE", "2120"]);
             }
         }

@@ -29,10 +29,10 @@ pub mod tree;
 mod write;
 
 pub use claims::{Claim, ClaimKind, ServiceLine};
-pub use eligibility::{Benefit, EligibilityRequest, EligibilityResponse, Reject};
+pub use eligibility::{Benefit, DateRef, EligibilityRequest, EligibilityResponse, Entity, Reject};
 pub use remittance::{Adjustment, ClaimPayment, LinePayment, Remittance};
 pub use review::{ReviewDecision, ReviewReject, ServiceReview};
-pub use status::{ClaimAck, ClaimStatus, StatusQuery, StatusRequest, StatusResponse};
+pub use status::{ClaimAck, ClaimStatus, LineStatus, StatusQuery, StatusRequest, StatusResponse};
 pub use tree::{LoopNode, Seg, Transaction, TreeBuilder, parse_bytes, parse_reader};
 pub use write::Envelope;
 

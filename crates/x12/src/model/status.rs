@@ -48,6 +48,45 @@ pub struct ClaimStatus {
     /// 277CA: the patient of the claim.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patient: Option<Person>,
+    /// 277: STC06 adjudication or payment date (CCYYMMDD).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub adjudicated: String,
+    /// 277: STC07 payment method (ACH, BOP, CHK, NON).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub payment_method: String,
+    /// 277: STC08 check issue or EFT effective date (CCYYMMDD).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub payment_date: String,
+    /// 277: STC09 check or EFT trace number.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub check_number: String,
+    /// 277: DTP*472 claim service date, CCYYMMDD or CCYYMMDD-CCYYMMDD.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub service_date: String,
+    /// 277: per-line status (2220D).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lines: Vec<LineStatus>,
+}
+
+/// One service line's status in a 277 (2220D: SVC, STC, REF*FJ, DTP*472).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineStatus {
+    /// SVC01: qualifier and code with modifiers, e.g. `HC:99214:25`.
+    pub procedure: String,
+    /// SVC02 line charge.
+    pub charge: String,
+    /// SVC03 line payment.
+    pub paid: String,
+    /// SVC04 revenue code (institutional).
+    pub revenue_code: String,
+    /// SVC07 original units of service.
+    pub units: String,
+    pub category: String,
+    pub code: String,
+    /// REF*FJ line item control number.
+    pub line_id: String,
+    /// DTP*472, CCYYMMDD or CCYYMMDD-CCYYMMDD.
+    pub service_date: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,6 +131,37 @@ fn status_of(l: &LoopNode) -> ClaimStatus {
         claim_id: refv(l, "EJ"),
         payer_claim_id: refv(l, "1K"),
         patient: None,
+        adjudicated: stc.map(|s| s.el(6).to_string()).unwrap_or_default(),
+        payment_method: stc.map(|s| s.el(7).to_string()).unwrap_or_default(),
+        payment_date: stc.map(|s| s.el(8).to_string()).unwrap_or_default(),
+        check_number: stc.map(|s| s.el(9).to_string()).unwrap_or_default(),
+        service_date: l
+            .seg("DTP", Some("472"))
+            .map(|s| s.el(3).to_string())
+            .unwrap_or_default(),
+        lines: l
+            .children("2220D")
+            .map(|v| {
+                let svc = v.seg("SVC", None);
+                let stc = v.seg("STC", None);
+                let el =
+                    |s: Option<&super::Seg>, i| s.map(|s| s.el(i).to_string()).unwrap_or_default();
+                LineStatus {
+                    procedure: el(svc, 1),
+                    charge: el(svc, 2),
+                    paid: el(svc, 3),
+                    revenue_code: el(svc, 4),
+                    units: el(svc, 7),
+                    category: stc.map(|s| s.comp(1, 1).to_string()).unwrap_or_default(),
+                    code: stc.map(|s| s.comp(1, 2).to_string()).unwrap_or_default(),
+                    line_id: refv(v, "FJ"),
+                    service_date: v
+                        .seg("DTP", Some("472"))
+                        .map(|s| s.el(3).to_string())
+                        .unwrap_or_default(),
+                }
+            })
+            .collect(),
     }
 }
 
@@ -256,12 +326,49 @@ impl StatusResponse {
         for s in &self.statuses {
             b.s(&["TRN", "2", &s.trace]);
             let stc1 = stc01(s);
-            b.s(&["STC", &stc1, &s.date, "", &s.charge, &s.paid]);
+            b.s(&[
+                "STC",
+                &stc1,
+                &s.date,
+                "",
+                &s.charge,
+                &s.paid,
+                &s.adjudicated,
+                &s.payment_method,
+                &s.payment_date,
+                &s.check_number,
+            ]);
             if !s.payer_claim_id.is_empty() {
                 b.s(&["REF", "1K", &s.payer_claim_id]);
             }
             if !s.claim_id.is_empty() {
                 b.s(&["REF", "EJ", &s.claim_id]);
+            }
+            if !s.service_date.is_empty() {
+                let (f, d) = date_parts(&s.service_date);
+                b.s(&["DTP", "472", f, d]);
+            }
+            for l in &s.lines {
+                b.s(&[
+                    "SVC",
+                    &l.procedure,
+                    &l.charge,
+                    &l.paid,
+                    &l.revenue_code,
+                    "",
+                    "",
+                    &l.units,
+                ]);
+                let mut stc = format!("{}:{}", l.category, l.code);
+                if stc == ":" {
+                    stc.clear();
+                }
+                b.s(&["STC", &stc, &s.date]);
+                if !l.line_id.is_empty() {
+                    b.s(&["REF", "FJ", &l.line_id]);
+                }
+                let (f, d) = date_parts(&l.service_date);
+                b.s(&["DTP", "472", f, d]);
             }
         }
         interchange(env, "HN", "277", "005010X212", b)
