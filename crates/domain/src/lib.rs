@@ -3,6 +3,7 @@
 //! No HTTP, no SQL, no async: everything here is a value and a rule.
 
 pub mod access;
+pub mod adjudication;
 pub mod account;
 pub mod audit;
 pub mod auth;
