@@ -259,7 +259,8 @@ pub fn price(line: &ClaimLine, fee: Cents, copay: Cents) -> LineOutcome {
             money(excess)
         ));
     } else {
-        explanation.push_str(" The billed amount is within the fee schedule and was allowed in full.");
+        explanation
+            .push_str(" The billed amount is within the fee schedule and was allowed in full.");
     }
     if patient > Cents::ZERO {
         explanation.push_str(&format!(
@@ -367,7 +368,11 @@ fn line_outcome(claim: &Claim, line: &ClaimLine, ctx: &Context<'_>) -> LineOutco
                 "Received {} days after the date of service {}; the plan's filing limit for {} providers is {limit} days (28 CCR §1300.71(b)(1)). If the claim was filed on time elsewhere, dispute with proof of timely filing.",
                 age,
                 us(dos),
-                if ctx.contracted { "contracted" } else { "non-contracted" }
+                if ctx.contracted {
+                    "contracted"
+                } else {
+                    "non-contracted"
+                }
             ),
         );
     }
@@ -764,7 +769,11 @@ mod tests {
 
     #[test]
     fn pays_the_fee_schedule_with_a_contractual_write_off() {
-        let c = claim(1, "2026-02-10", vec![line(1, "99213", "2026-02-01", 15_000, 1)]);
+        let c = claim(
+            1,
+            "2026-02-10",
+            vec![line(1, "99213", "2026-02-01", 15_000, 1)],
+        );
         let o = World::new().run(&c);
         let l = only(&o);
         assert_eq!(o.status, ClaimStatus::Paid);
@@ -778,7 +787,11 @@ mod tests {
 
     #[test]
     fn billed_below_the_fee_is_allowed_in_full() {
-        let c = claim(1, "2026-02-10", vec![line(1, "99213", "2026-02-01", 5_000, 1)]);
+        let c = claim(
+            1,
+            "2026-02-10",
+            vec![line(1, "99213", "2026-02-01", 5_000, 1)],
+        );
         let l = World::new().run(&c).lines.remove(0);
         assert_eq!((l.allowed, l.paid), (Cents(5_000), Cents(5_000)));
         assert!(l.adjustments.is_empty());
@@ -788,7 +801,11 @@ mod tests {
     fn fee_times_units() {
         let mut w = World::new();
         w.auths = vec![auth(12, npi(), "2026-01-15", "2026-03-31")];
-        let c = claim(1, "2026-02-10", vec![line(1, "97110", "2026-02-01", 20_000, 4)]);
+        let c = claim(
+            1,
+            "2026-02-10",
+            vec![line(1, "97110", "2026-02-01", 20_000, 4)],
+        );
         let l = w.run(&c).lines.remove(0);
         assert_eq!(l.allowed, Cents(12_000));
         assert!(l.explanation.contains("4 units"));
@@ -799,10 +816,17 @@ mod tests {
         let l = line(1, "99213", "2026-02-01", 15_000, 1);
         let o = price(&l, Cents(9_200), Cents(1_000));
         assert_eq!((o.allowed, o.paid), (Cents(9_200), Cents(8_200)));
-        assert_eq!(o.adjustments[1].group, AdjustmentGroup::PatientResponsibility);
+        assert_eq!(
+            o.adjustments[1].group,
+            AdjustmentGroup::PatientResponsibility
+        );
         assert_eq!(o.adjustments[1].amount, Cents(1_000));
         // A copay larger than the allowed amount is capped at it.
-        let o = price(&line(1, "36415", "2026-02-01", 200, 1), Cents(300), Cents(1_000));
+        let o = price(
+            &line(1, "36415", "2026-02-01", 200, 1),
+            Cents(300),
+            Cents(1_000),
+        );
         assert_eq!((o.allowed, o.paid), (Cents(200), Cents::ZERO));
         for lob in LineOfBusiness::ALL {
             assert_eq!(copay(*lob), Cents::ZERO, "{lob} has no cost sharing");
@@ -812,11 +836,19 @@ mod tests {
     #[test]
     fn not_covered_before_or_after_a_span() {
         let w = World::new();
-        let before = claim(1, "2026-01-05", vec![line(1, "99213", "2025-12-31", 9_000, 1)]);
+        let before = claim(
+            1,
+            "2026-01-05",
+            vec![line(1, "99213", "2025-12-31", 9_000, 1)],
+        );
         let l = w.run(&before).lines.remove(0);
         assert_eq!((carc(&l).0, l.rule), ("26", Rule::Eligibility));
         assert!(l.explanation.contains("01/01/2026"));
-        let after = claim(2, "2026-07-05", vec![line(1, "99213", "2026-07-01", 9_000, 1)]);
+        let after = claim(
+            2,
+            "2026-07-05",
+            vec![line(1, "99213", "2026-07-01", 9_000, 1)],
+        );
         let l = w.run(&after).lines.remove(0);
         assert_eq!(carc(&l).0, "27");
         assert!(l.explanation.contains("06/30/2026"));
@@ -828,12 +860,20 @@ mod tests {
     fn delegated_network_pays_its_own_claims() {
         let mut w = World::new();
         w.spans = vec![span("2026-01-01", None, "HHN")];
-        let c = claim(1, "2026-02-10", vec![line(1, "99213", "2026-02-01", 9_000, 1)]);
+        let c = claim(
+            1,
+            "2026-02-10",
+            vec![line(1, "99213", "2026-02-01", 9_000, 1)],
+        );
         let o = w.run(&c);
         let l = only(&o);
         assert_eq!(carc(l), ("109", Some("N418")));
         assert_eq!(o.status, ClaimStatus::Denied);
-        assert!(l.explanation.contains("Bill Harbor Health Network"), "{}", l.explanation);
+        assert!(
+            l.explanation.contains("Bill Harbor Health Network"),
+            "{}",
+            l.explanation
+        );
         assert!(l.explanation.contains("(714) 555-0110"));
     }
 
@@ -841,30 +881,54 @@ mod tests {
     fn timely_filing_depends_on_the_contract() {
         let mut w = World::new();
         // 100 days after the date of service.
-        let c = claim(1, "2026-05-12", vec![line(1, "99213", "2026-02-01", 9_000, 1)]);
+        let c = claim(
+            1,
+            "2026-05-12",
+            vec![line(1, "99213", "2026-02-01", 9_000, 1)],
+        );
         let l = w.run(&c).lines.remove(0);
         assert_eq!((carc(&l).0, l.rule), ("29", Rule::TimelyFiling));
         assert!(l.explanation.contains("90 days"));
         w.contracted = false;
-        assert_eq!(w.run(&c).status, ClaimStatus::Paid, "180 days for non-contracted");
+        assert_eq!(
+            w.run(&c).status,
+            ClaimStatus::Paid,
+            "180 days for non-contracted"
+        );
         // Exactly at the limit is on time.
         w.contracted = true;
-        let c = claim(1, "2026-05-02", vec![line(1, "99213", "2026-02-01", 9_000, 1)]);
+        let c = claim(
+            1,
+            "2026-05-02",
+            vec![line(1, "99213", "2026-02-01", 9_000, 1)],
+        );
         assert_eq!(w.run(&c).status, ClaimStatus::Paid);
     }
 
     #[test]
     fn duplicates_of_earlier_claims_are_denied() {
         let mut w = World::new();
-        let first = claim(1, "2026-02-10", vec![line(1, "99213", "2026-02-01", 9_000, 1)]);
+        let first = claim(
+            1,
+            "2026-02-10",
+            vec![line(1, "99213", "2026-02-01", 9_000, 1)],
+        );
         w.earlier = PriorService::of(&first);
-        let again = claim(2, "2026-02-20", vec![line(1, "99213", "2026-02-01", 9_000, 1)]);
+        let again = claim(
+            2,
+            "2026-02-20",
+            vec![line(1, "99213", "2026-02-01", 9_000, 1)],
+        );
         let l = w.run(&again).lines.remove(0);
         assert_eq!((carc(&l).0, l.rule), ("18", Rule::Duplicate));
         assert!(l.explanation.contains(first.number.as_str()));
         // The claim itself is not its own duplicate; another date or provider is not either.
         assert_eq!(w.run(&first).status, ClaimStatus::Paid);
-        let other_day = claim(3, "2026-02-20", vec![line(1, "99213", "2026-02-02", 9_000, 1)]);
+        let other_day = claim(
+            3,
+            "2026-02-20",
+            vec![line(1, "99213", "2026-02-02", 9_000, 1)],
+        );
         assert_eq!(w.run(&other_day).status, ClaimStatus::Paid);
         let mut other_provider = again.clone();
         other_provider.billing_npi = other_npi();
@@ -873,18 +937,32 @@ mod tests {
 
     #[test]
     fn unknown_procedures_are_not_covered() {
-        let c = claim(1, "2026-02-10", vec![line(1, "J9999", "2026-02-01", 9_000, 1)]);
+        let c = claim(
+            1,
+            "2026-02-10",
+            vec![line(1, "J9999", "2026-02-01", 9_000, 1)],
+        );
         let l = World::new().run(&c).lines.remove(0);
-        assert_eq!((carc(&l), l.rule), (("204", Some("N130")), Rule::FeeSchedule));
+        assert_eq!(
+            (carc(&l), l.rule),
+            (("204", Some("N130")), Rule::FeeSchedule)
+        );
     }
 
     #[test]
     fn authorization_required_present_matching_and_with_units() {
         let mut w = World::new();
-        let c = claim(9, "2026-02-10", vec![line(1, "97110", "2026-02-01", 6_000, 2)]);
+        let c = claim(
+            9,
+            "2026-02-10",
+            vec![line(1, "97110", "2026-02-01", 6_000, 2)],
+        );
         // None on file.
         let l = w.run(&c).lines.remove(0);
-        assert_eq!((carc(&l), l.rule), (("197", Some("M62")), Rule::Authorization));
+        assert_eq!(
+            (carc(&l), l.rule),
+            (("197", Some("M62")), Rule::Authorization)
+        );
         // On file for another servicing provider.
         w.auths = vec![auth(4, other_npi(), "2026-01-15", "2026-03-31")];
         let l = w.run(&c).lines.remove(0);
@@ -901,7 +979,11 @@ mod tests {
         w.auths = vec![auth(4, npi(), "2026-01-15", "2026-03-31")];
         assert_eq!(w.run(&c).status, ClaimStatus::Paid);
         // Units used up by an earlier paid claim.
-        let mut earlier = claim(8, "2026-01-25", vec![line(1, "97110", "2026-01-20", 9_000, 3)]);
+        let mut earlier = claim(
+            8,
+            "2026-01-25",
+            vec![line(1, "97110", "2026-01-20", 9_000, 3)],
+        );
         earlier.lines[0].paid = Cents(9_000);
         w.earlier = PriorService::of(&earlier);
         let l = w.run(&c).lines.remove(0);
@@ -936,7 +1018,11 @@ mod tests {
 
     #[test]
     fn status_words_say_what_to_do() {
-        let mut c = claim(1, "2026-02-10", vec![line(1, "99213", "2026-02-01", 9_000, 1)]);
+        let mut c = claim(
+            1,
+            "2026-02-10",
+            vec![line(1, "99213", "2026-02-01", 9_000, 1)],
+        );
         assert!(status_words(&c).contains("waiting"));
         let mut w = World::new();
         w.spans = vec![span("2026-01-01", None, "HHN")];

@@ -3,8 +3,8 @@
 //! No HTTP, no SQL, no async: everything here is a value and a rule.
 
 pub mod access;
-pub mod adjudication;
 pub mod account;
+pub mod adjudication;
 pub mod audit;
 pub mod auth;
 pub mod calendar;

@@ -5,6 +5,7 @@
 
 mod catalog;
 mod demo;
+mod history;
 mod members;
 mod plan;
 mod rng;
@@ -32,6 +33,8 @@ pub struct Summary {
     pub members: u64,
     pub claims: u64,
     pub auths: u64,
+    /// Payments (each with its 835) made for the decided history.
+    pub payments: u64,
 }
 
 /// Generates a plan into `store`, calling `progress(members_done)` after each batch.
@@ -47,6 +50,7 @@ pub async fn generate(
     store.insert_networks(&networks).await?;
     store.insert_providers(&providers).await?;
     store.insert_trainings(&plan::trainings()).await?;
+    store.insert_fees(&history::fee_schedule()).await?;
     let world = members::World::new(opts.seed, opts.as_of, networks, &providers);
 
     let mut summary = Summary {
@@ -60,22 +64,44 @@ pub async fn generate(
         // Generating a batch takes milliseconds; inserting it is what takes the time.
         let generated: Vec<members::Generated> =
             (next..end).map(|n| members::member(&world, n)).collect();
-        let (mut ms, mut cs, mut as_) =
-            (Vec::with_capacity(generated.len()), Vec::new(), Vec::new());
+        let (mut ms, mut cs, mut as_, mut notes) = (
+            Vec::with_capacity(generated.len()),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+        );
         for g in generated {
             ms.push(g.member);
             cs.extend(g.claims);
             as_.extend(g.auths);
+            notes.extend(g.notes);
         }
         store.insert_members(&ms).await?;
         store.insert_claims(&cs).await?;
         store.insert_auths(&as_).await?;
+        store.insert_adjudication_notes(&notes).await?;
         summary.members += ms.len() as u64;
         summary.claims += cs.len() as u64;
         summary.auths += as_.len() as u64;
         next = end;
         progress(summary.members);
     }
+    // The decided history is paid as the plan would have: a payment run every Friday up to
+    // "today", one payment and 835 per payee, through the engine's own payment run. What was
+    // decided since the last Friday waits for the engine's next run.
+    let history_from = opts.as_of - chrono::Months::new(48);
+    let paid = adjudication::pay_history(
+        store,
+        &adjudication::Payer::default(),
+        history_from,
+        opts.as_of,
+    )
+    .await
+    .map_err(|e| match e {
+        adjudication::EngineError::Storage(s) => s,
+        other => StorageError::Corrupt(other.to_string()),
+    })?;
+    summary.payments = paid.payments;
     Ok(summary)
 }
 
