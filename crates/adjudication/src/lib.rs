@@ -1,7 +1,8 @@
 //! The claims engine over [`storage::Store`]: [`adjudicate`] runs the rules of
 //! `domain::adjudication` over received claims a batch at a time (a few queries per batch, one
 //! transaction to store each batch's outcomes), and [`pay`] makes a payment run: finalized,
-//! unreported claims grouped by payee (the billing provider) into one payment each, with an 835
+//! unreported claims grouped by payee (the billing provider's TIN, paid to its medical group or
+//! clinic) into one payment each, with an 835
 //! (005010X221A1) per payee that must pass `x12::validate_bytes` before anything is stored, the
 //! whole run in one transaction. [`run`] does both under a lease so that only one portal
 //! instance at a time works the claims; running again is safe: a claim is adjudicated once
@@ -10,7 +11,7 @@
 use chrono::{Datelike, Days, NaiveDate, Utc};
 use domain::adjudication::{self as rules, Context, FeeSchedule, PriorService};
 use domain::claim::{AdjustmentGroup, ClaimStatus};
-use domain::{Cents, MemberId};
+use domain::{Cents, MemberId, Tin};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 use storage::{Adjudicated, LineExplanation, NewPayment, Payable, StorageError, Store};
@@ -121,7 +122,7 @@ pub async fn run(store: &dyn Store, opts: &Options) -> Result<RunSummary, Engine
     }
     let result = async {
         let adjudication = adjudicate_leased(store, opts, Some(&me)).await?;
-        let payments = pay(store, opts, None).await?;
+        let payments = pay(store, opts).await?;
         Ok::<_, EngineError>((adjudication, payments))
     }
     .await;
@@ -308,98 +309,152 @@ pub fn remittance(
     })
 }
 
-/// A payment run on `opts.as_of`: every finalized claim not yet reported (decided after `since`
-/// when given), one payment and one 835 per payee, all stored in one transaction.
-pub async fn pay(
+/// One payee's payment on one day: the claims it reports.
+struct Group {
+    paid_on: NaiveDate,
+    claims: Vec<domain::ClaimNumber>,
+}
+
+/// Claims loaded per round trip while building payments.
+const BUILD_CHUNK: usize = 2_000;
+
+/// Builds the payments (with validated 835s) of `groups`, numbered from `next_id`, loading the
+/// claims a chunk at a time.
+async fn build(
     store: &dyn Store,
-    opts: &Options,
-    since: Option<NaiveDate>,
-) -> Result<PaymentRun, EngineError> {
-    let payable = store.payable_claims(since, opts.as_of).await?;
-    let mut out = PaymentRun::default();
-    if payable.is_empty() {
-        return Ok(out);
-    }
-    let mut by_payee: Vec<Vec<&Payable>> = Vec::new();
-    for p in &payable {
-        match by_payee.last_mut() {
-            Some(g) if g[0].payee.npi == p.payee.npi => g.push(p),
-            _ => by_payee.push(vec![p]),
-        }
-    }
-    let last = store.last_payment_id().await?;
+    payer: &Payer,
+    groups: &[Group],
+    next_id: &mut i64,
+    out: &mut PaymentRun,
+) -> Result<Vec<NewPayment>, EngineError> {
     let created_at = Utc::now();
-    let mut payments = Vec::with_capacity(by_payee.len());
-    for (i, group) in by_payee.iter().enumerate() {
-        let id = last + 1 + i as i64;
-        let amount: Cents = group.iter().map(|p| p.claim.paid()).sum();
-        let number = payment_number(id);
-        // Checks: EFT needs the payee's bank enrolment, which the plan's records do not hold.
-        // A payee with nothing to pay gets a notification-only remittance (BPR01 H, NON).
-        let method = if amount > Cents::ZERO { "CHK" } else { "NON" };
-        let mut payment = NewPayment {
-            id,
-            number: number.clone(),
-            method: method.into(),
-            paid_on: opts.as_of,
-            amount,
-            payee: group[0].payee.clone(),
-            claims: group.iter().map(|p| p.claim.number.clone()).collect(),
-            filename: format!("835-{}-{number}.x12", opts.as_of.format("%Y%m%d")),
-            x835: String::new(),
-            created_at,
-        };
-        let control = (id % 1_000_000_000) as u32;
-        payment.x835 = remittance(&opts.payer, &payment, group, control);
-        let report = x12::validate_bytes(payment.x835.as_bytes(), &x12::Options::default());
-        if !report.accepted() {
-            let message = report
-                .errors_by_offset()
-                .first()
-                .map(|i| i.message.clone())
-                .unwrap_or_else(|| "rejected".into());
-            return Err(EngineError::InvalidRemittance { number, message });
+    let mut payments = Vec::with_capacity(groups.len());
+    let mut i = 0;
+    while i < groups.len() {
+        let mut j = i;
+        let mut n = 0;
+        while j < groups.len() && (n == 0 || n + groups[j].claims.len() <= BUILD_CHUNK) {
+            n += groups[j].claims.len();
+            j += 1;
         }
-        out.total_paid += amount;
-        out.claims += group.len() as u64;
-        payments.push(payment);
+        let numbers: Vec<domain::ClaimNumber> = groups[i..j]
+            .iter()
+            .flat_map(|g| g.claims.iter().cloned())
+            .collect();
+        let loaded = store.payables(&numbers).await?;
+        let by_number: HashMap<&str, &Payable> = loaded
+            .iter()
+            .map(|p| (p.claim.number.as_str(), p))
+            .collect();
+        for g in &groups[i..j] {
+            let claims: Vec<&Payable> = g
+                .claims
+                .iter()
+                .filter_map(|c| by_number.get(c.as_str()).copied())
+                .collect();
+            let Some(first) = claims.first() else {
+                continue;
+            };
+            let id = *next_id;
+            *next_id += 1;
+            let amount: Cents = claims.iter().map(|p| p.claim.paid()).sum();
+            let number = payment_number(id);
+            // Checks: EFT needs the payee's bank enrolment, which the plan's records do not
+            // hold. A payee with nothing to pay gets a notification-only remittance (BPR01 H,
+            // BPR04 NON) so the office still learns of its denials.
+            let method = if amount > Cents::ZERO { "CHK" } else { "NON" };
+            let mut payment = NewPayment {
+                id,
+                number: number.clone(),
+                method: method.into(),
+                paid_on: g.paid_on,
+                amount,
+                payee: first.payee.clone(),
+                claims: claims.iter().map(|p| p.claim.number.clone()).collect(),
+                filename: format!("835-{}-{number}.x12", g.paid_on.format("%Y%m%d")),
+                x835: String::new(),
+                created_at,
+            };
+            payment.x835 = remittance(payer, &payment, &claims, (id % 1_000_000_000) as u32);
+            let report = x12::validate_bytes(payment.x835.as_bytes(), &x12::Options::default());
+            if !report.accepted() {
+                let message = report
+                    .errors_by_offset()
+                    .first()
+                    .map(|i| i.message.clone())
+                    .unwrap_or_else(|| "rejected".into());
+                return Err(EngineError::InvalidRemittance { number, message });
+            }
+            out.total_paid += amount;
+            out.claims += claims.len() as u64;
+            out.payments += 1;
+            out.remittances += 1;
+            payments.push(payment);
+        }
+        i = j;
     }
+    Ok(payments)
+}
+
+/// A payment run on `opts.as_of`: every finalized claim not yet reported, one payment and one
+/// 835 per payee, all stored in one transaction (a failure stores nothing).
+pub async fn pay(store: &dyn Store, opts: &Options) -> Result<PaymentRun, EngineError> {
+    let payable = store.payable_claims(opts.as_of).await?;
+    let mut groups: Vec<Group> = Vec::new();
+    let mut last_tin = None;
+    for (claim, tin, _) in payable {
+        if last_tin != Some(tin) {
+            groups.push(Group {
+                paid_on: opts.as_of,
+                claims: Vec::new(),
+            });
+            last_tin = Some(tin);
+        }
+        if let Some(g) = groups.last_mut() {
+            g.claims.push(claim);
+        }
+    }
+    let mut out = PaymentRun::default();
+    let mut next_id = store.last_payment_id().await? + 1;
+    let payments = build(store, &opts.payer, &groups, &mut next_id, &mut out).await?;
     store.record_payments(&payments).await?;
-    out.payments = payments.len() as u64;
-    out.remittances = payments.len() as u64;
     Ok(out)
 }
 
-/// Pays seeded history week by week: a payment run every Friday from `from` to `to`, each for
-/// the claims decided in the week before it. Returns the totals.
+/// The Friday on or after `day` (the plan's weekly check run).
+pub fn next_friday(day: NaiveDate) -> NaiveDate {
+    let ahead = (4 + 7 - day.weekday().num_days_from_monday()) % 7;
+    day + Days::new(u64::from(ahead))
+}
+
+/// Pays decided history as weekly check runs: each claim on the Friday on or after the day it
+/// was decided, up to `to`; one payment and 835 per payee and Friday. Claims decided after the
+/// last Friday are left for the engine's next run. Stored a chunk of payees at a time.
 pub async fn pay_history(
     store: &dyn Store,
     payer: &Payer,
-    from: NaiveDate,
     to: NaiveDate,
 ) -> Result<PaymentRun, EngineError> {
-    let mut total = PaymentRun::default();
-    let to_friday = (4 + 7 - from.weekday().num_days_from_monday()) % 7;
-    let mut friday = from + Days::new(u64::from(to_friday));
-    let mut since = friday - Days::new(7);
-    // Anything decided before the first window is paid with it.
-    let mut first = true;
-    while friday <= to {
-        let opts = Options {
-            as_of: friday,
-            batch: 1_000,
-            payer: payer.clone(),
-        };
-        let run = pay(store, &opts, if first { None } else { Some(since) }).await?;
-        first = false;
-        total.payments += run.payments;
-        total.remittances += run.remittances;
-        total.claims += run.claims;
-        total.total_paid += run.total_paid;
-        since = friday;
-        friday = friday + Days::new(7);
+    let payable = store.payable_claims(to).await?;
+    let mut by_key: std::collections::BTreeMap<(Tin, NaiveDate), Vec<domain::ClaimNumber>> =
+        std::collections::BTreeMap::new();
+    for (claim, tin, decided) in payable {
+        let friday = next_friday(decided.unwrap_or(to));
+        if friday <= to {
+            by_key.entry((tin, friday)).or_default().push(claim);
+        }
     }
-    Ok(total)
+    let groups: Vec<Group> = by_key
+        .into_iter()
+        .map(|((_, paid_on), claims)| Group { paid_on, claims })
+        .collect();
+    let mut out = PaymentRun::default();
+    let mut next_id = store.last_payment_id().await? + 1;
+    for chunk in groups.chunks(500) {
+        let payments = build(store, payer, chunk, &mut next_id, &mut out).await?;
+        store.record_payments(&payments).await?;
+    }
+    Ok(out)
 }
 
 /// Patient responsibility of the 835's claims (for the report).

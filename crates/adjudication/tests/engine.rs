@@ -23,7 +23,7 @@ async fn adjudicates_and_pays_once() {
     assert!(first.payments.payments > 0);
     assert!(store.received_claims(10).await.unwrap().is_empty());
     // Every payable claim is now on a payment; a second run finds nothing new.
-    assert!(store.payable_claims(None, today).await.unwrap().is_empty());
+    assert!(store.payable_claims(today).await.unwrap().is_empty());
     let again = adjudication::run(&*store, &opts).await.unwrap();
     assert_eq!(again.adjudication.claims, 0);
     assert_eq!(again.payments.payments, 0);

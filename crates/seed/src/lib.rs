@@ -89,18 +89,12 @@ pub async fn generate(
     // The decided history is paid as the plan would have: a payment run every Friday up to
     // "today", one payment and 835 per payee, through the engine's own payment run. What was
     // decided since the last Friday waits for the engine's next run.
-    let history_from = opts.as_of - chrono::Months::new(48);
-    let paid = adjudication::pay_history(
-        store,
-        &adjudication::Payer::default(),
-        history_from,
-        opts.as_of,
-    )
-    .await
-    .map_err(|e| match e {
-        adjudication::EngineError::Storage(s) => s,
-        other => StorageError::Corrupt(other.to_string()),
-    })?;
+    let paid = adjudication::pay_history(store, &adjudication::Payer::default(), opts.as_of)
+        .await
+        .map_err(|e| match e {
+            adjudication::EngineError::Storage(s) => s,
+            other => StorageError::Corrupt(other.to_string()),
+        })?;
     summary.payments = paid.payments;
     Ok(summary)
 }

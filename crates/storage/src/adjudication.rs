@@ -569,19 +569,29 @@ pub(crate) async fn explanations(
 
 pub(crate) async fn payable(
     store: &SqlStore,
-    since: Option<NaiveDate>,
     as_of: NaiveDate,
-) -> Result<Vec<Payable>> {
-    const ALL: &str = "SELECT c.number FROM claims c LEFT JOIN claim_adjudications a ON a.claim_number = c.number \
+) -> Result<Vec<(ClaimNumber, Tin, Option<NaiveDate>)>> {
+    // A claim whose billing provider the directory does not know is left out: nothing says
+    // where its money goes (it stays unpaid, visible to the plan).
+    const SQL: &str = "SELECT c.number, pr.tin, a.adjudicated_on FROM claims c JOIN providers pr ON pr.npi = c.billing_npi \
+        LEFT JOIN claim_adjudications a ON a.claim_number = c.number \
         WHERE c.payment_number IS NULL AND c.status IN ('paid', 'denied', 'partial') \
-        AND (a.adjudicated_on IS NULL OR a.adjudicated_on <= $1) ORDER BY c.billing_npi, c.number";
-    const WINDOW: &str = "SELECT c.number FROM claim_adjudications a JOIN claims c ON c.number = a.claim_number \
-        WHERE a.adjudicated_on > $2 AND a.adjudicated_on <= $1 \
-        AND c.payment_number IS NULL AND c.status IN ('paid', 'denied', 'partial') ORDER BY c.billing_npi, c.number";
-    let numbers: Vec<String> = on_pool!(store, p, DB => match since {
-        None => sqlx::query_scalar::<DB, String>(ALL).bind(as_of).fetch_all(p).await?,
-        Some(s) => sqlx::query_scalar::<DB, String>(WINDOW).bind(as_of).bind(s).fetch_all(p).await?,
-    });
+        AND (a.adjudicated_on IS NULL OR a.adjudicated_on <= $1) ORDER BY pr.tin, c.number";
+    let rows: Vec<(String, String, Option<NaiveDate>)> =
+        on_pool!(store, p, DB => sqlx::query_as::<DB, _>(SQL).bind(as_of).fetch_all(p).await?);
+    rows.into_iter()
+        .map(|(n, b, on)| {
+            Ok((
+                ClaimNumber::parse(&n).map_err(|e| corrupt("claims.number", e))?,
+                Tin::parse(&b).map_err(|e| corrupt("providers.tin", e))?,
+                on,
+            ))
+        })
+        .collect()
+}
+
+pub(crate) async fn payables(store: &SqlStore, numbers: &[ClaimNumber]) -> Result<Vec<Payable>> {
+    let numbers: Vec<String> = numbers.iter().map(|n| n.to_string()).collect();
     let claims = load_claims(store, &numbers).await?;
     let mut npis: Vec<String> = claims.iter().map(|c| c.billing_npi.to_string()).collect();
     npis.sort();
@@ -606,6 +616,41 @@ pub(crate) async fn payable(
                     contracted,
                 },
             );
+        }
+    }
+    // The payee is the organisation billing under the TIN (the medical group or clinic) when
+    // the directory has one, else the billing provider itself.
+    let mut tins: Vec<String> = payees
+        .values()
+        .map(|p| p.tin.digits().to_string())
+        .collect();
+    tins.sort();
+    tins.dedup();
+    let mut orgs: HashMap<String, Payee> = HashMap::new();
+    for chunk in tins.chunks(INSERT_CHUNK) {
+        let rows: Vec<(String, String, String, bool)> = on_pool!(store, p, DB => {
+            let mut b = QueryBuilder::<DB>::new("SELECT npi, tin, name, contracted FROM providers WHERE kind <> 'practitioner' AND tin");
+            push_in(&mut b, chunk);
+            b.push(" ORDER BY npi");
+            b.build_query_as::<(String, String, String, bool)>().fetch_all(p).await?
+        });
+        for (n, tin, name, contracted) in rows {
+            if !orgs.contains_key(&tin) {
+                orgs.insert(
+                    tin.clone(),
+                    Payee {
+                        npi: npi("providers.npi", &n)?,
+                        tin: Tin::parse(&tin).map_err(|e| corrupt("providers.tin", e))?,
+                        name,
+                        contracted,
+                    },
+                );
+            }
+        }
+    }
+    for p in payees.values_mut() {
+        if let Some(org) = orgs.get(p.tin.digits()) {
+            *p = org.clone();
         }
     }
     let mut names: HashMap<String, (String, String)> = HashMap::new();

@@ -257,13 +257,14 @@ pub trait Store: Send + Sync {
     async fn insert_adjudication_notes(&self, done: &[Adjudicated]) -> Result<()>;
     /// Why each line of a claim came out as it did.
     async fn line_explanations(&self, claim: &ClaimNumber) -> Result<Vec<LineExplanation>>;
-    /// Finalized claims no payment reports yet, decided on or before `as_of` (and after `since`
-    /// when given), ordered by billing NPI.
+    /// Finalized claims no payment reports yet, decided on or before `as_of`, ordered by the
+    /// payee's TIN: (claim, billing provider's TIN, day decided when known).
     async fn payable_claims(
         &self,
-        since: Option<chrono::NaiveDate>,
         as_of: chrono::NaiveDate,
-    ) -> Result<Vec<Payable>>;
+    ) -> Result<Vec<(ClaimNumber, Tin, Option<chrono::NaiveDate>)>>;
+    /// These claims with their payee and patient name, for a payment run (a few queries).
+    async fn payables(&self, claims: &[ClaimNumber]) -> Result<Vec<Payable>>;
     async fn last_payment_id(&self) -> Result<i64>;
     /// Stores a payment run (payments, their claims, their 835s; claims get their payment
     /// number and date) in one transaction; fails whole if any claim was already reported.

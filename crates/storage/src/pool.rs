@@ -460,10 +460,12 @@ impl Store for SqlStore {
     }
     async fn payable_claims(
         &self,
-        since: Option<chrono::NaiveDate>,
         as_of: chrono::NaiveDate,
-    ) -> Result<Vec<Payable>> {
-        crate::adjudication::payable(self, since, as_of).await
+    ) -> Result<Vec<(ClaimNumber, Tin, Option<chrono::NaiveDate>)>> {
+        crate::adjudication::payable(self, as_of).await
+    }
+    async fn payables(&self, claims: &[ClaimNumber]) -> Result<Vec<Payable>> {
+        crate::adjudication::payables(self, claims).await
     }
     async fn last_payment_id(&self) -> Result<i64> {
         crate::adjudication::last_payment_id(self).await
