@@ -5,7 +5,8 @@
 
 use crate::AppState;
 use crate::pages::{
-    account, audit_log, claims, home, login, mfa, office, outbox, register, users, verify,
+    account, audit_log, claims, home, login, mfa, office, outbox, register, remittance, users,
+    verify,
 };
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
@@ -188,6 +189,27 @@ pub fn table() -> Vec<Route> {
             "/claims/{number}",
             May(P::ViewClaims),
             get(claims::detail),
+        ),
+        // Claim status search and remittance (adjudication): the search is a POST so member
+        // IDs and dates of service stay out of URLs.
+        route(M::POST, "/claims", May(P::ViewClaims), post(claims::search)),
+        route(
+            M::GET,
+            "/remittance",
+            May(P::ViewRemittance),
+            get(remittance::list),
+        ),
+        route(
+            M::GET,
+            "/remittance/{number}",
+            May(P::ViewRemittance),
+            get(remittance::detail),
+        ),
+        route(
+            M::GET,
+            "/remittance/{number}/835",
+            May(P::ViewRemittance),
+            get(remittance::download),
         ),
         // Office administrators: their own office's users.
         route(

@@ -16,6 +16,7 @@ pub mod office;
 pub mod outbox;
 pub mod proof;
 pub mod register;
+pub mod remittance;
 pub mod users;
 pub mod verify;
 
@@ -32,6 +33,11 @@ use std::collections::BTreeMap;
 const SIGNED_NAV: &[(&str, &str, Option<Permission>)] = &[
     ("/", "Home", None),
     ("/claims", "Claims", Some(Permission::ViewClaims)),
+    (
+        "/remittance",
+        "Remittance",
+        Some(Permission::ViewRemittance),
+    ),
     (
         "/office/users",
         "Office users",

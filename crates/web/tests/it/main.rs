@@ -4,5 +4,6 @@
 mod basics;
 mod common;
 mod matrix;
+mod remittance;
 mod security;
 mod signin;

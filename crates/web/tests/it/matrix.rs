@@ -58,6 +58,8 @@ fn expected(path: &str) -> Option<Who> {
         "/account/claims-access" => Only(OFFICE_STAFF_WITHOUT_CLAIMS),
         "/account/tins" => Only(&["edi"]),
         "/claims" | "/claims/{number}" => Only(&["claims"]),
+        // Remittance (adjudication): the claims entitlement too.
+        "/remittance" | "/remittance/{number}" | "/remittance/{number}/835" => Only(&["claims"]),
         "/office/users"
         | "/office/users/{id}/status"
         | "/office/users/{id}/claims"
@@ -78,6 +80,8 @@ struct Records {
     other_user: i64,
     own_request: i64,
     other_request: i64,
+    own_payment: String,
+    other_payment: String,
 }
 
 async fn records(app: &App) -> Records {
@@ -124,7 +128,23 @@ async fn records(app: &App) -> Records {
                 .unwrap()
         }
     };
+    let payment_to = |tin: Tin| {
+        let store = app.store.clone();
+        async move {
+            store
+                .payments_in_scope(&Scope::Tins(vec![tin]), 0, 1)
+                .await
+                .unwrap()
+                .0
+                .first()
+                .expect("the demo office has payments")
+                .number
+                .clone()
+        }
+    };
     Records {
+        own_payment: payment_to(own_tin).await,
+        other_payment: payment_to(other_tin).await,
         own_claim: claim_in(own_tin).await,
         other_claim: claim_in(other_tin).await,
         own_user: app.user("office").await.id,
@@ -139,6 +159,15 @@ fn fill(path: &str, r: &Records, own: bool) -> String {
     let claim = if own { &r.own_claim } else { &r.other_claim };
     let user = if own { r.own_user } else { r.other_user };
     let request = if own { r.own_request } else { r.other_request };
+    let claim = if path.starts_with("/remittance") {
+        if own {
+            &r.own_payment
+        } else {
+            &r.other_payment
+        }
+    } else {
+        claim
+    };
     let id = if path.starts_with("/office/users") || path.starts_with("/plan/users") {
         user
     } else {
