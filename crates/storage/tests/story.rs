@@ -19,6 +19,8 @@ use storage::{NewMember, NewOrg, NewUser, StorageError, Store};
 
 #[path = "story_parts/accounts.rs"]
 mod accounts;
+#[path = "story_parts/adjudication.rs"]
+mod adjudication;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -336,6 +338,7 @@ async fn story(store: Arc<dyn Store>) {
         (3, 6, 2, 4, 5)
     );
     assert!(store.size_bytes().await.unwrap() > 0);
+    adjudication::adjudication_story(store.clone(), &c, &members[0].member.id, npi).await;
 }
 
 fn read_event(n: usize) -> AuditEvent {
