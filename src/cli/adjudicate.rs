@@ -42,27 +42,29 @@ async fn adjudicate(args: AdjudicateArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     let a = &s.adjudication;
-    let secs = s.elapsed.as_secs_f64();
+    let adj = s.adjudicating.as_secs_f64();
     println!(
         "Adjudicated {} claims ({} paid, {} denied, {} partially paid) in {:.2} s ({:.0} claims/s).",
         a.claims,
         a.paid,
         a.denied,
         a.partial,
-        secs,
-        if secs > 0.0 {
-            a.claims as f64 / secs
+        adj,
+        if adj > 0.0 {
+            a.claims as f64 / adj
         } else {
             0.0
         }
     );
     println!(
-        "Payment run of {}: {} payments, {} 835 files, {} claims reported, ${} paid.",
+        "Payment run of {}: {} payments, {} 835 files, {} claims reported, ${} paid, in {:.2} s.",
         opts.as_of,
         s.payments.payments,
         s.payments.remittances,
         s.payments.claims,
-        s.payments.total_paid
+        s.payments.total_paid,
+        (s.elapsed - s.adjudicating).as_secs_f64()
     );
+    println!("Elapsed: {:.2} s.", s.elapsed.as_secs_f64());
     Ok(ExitCode::SUCCESS)
 }

@@ -91,6 +91,8 @@ pub struct RunSummary {
     pub adjudication: Adjudication,
     pub payments: PaymentRun,
     pub elapsed: Duration,
+    /// Of `elapsed`, the time adjudicating (the rest is the payment run).
+    pub adjudicating: Duration,
     pub skipped: bool,
 }
 
@@ -122,18 +124,20 @@ pub async fn run(store: &dyn Store, opts: &Options) -> Result<RunSummary, Engine
     }
     let result = async {
         let adjudication = adjudicate_leased(store, opts, Some(&me)).await?;
+        let adjudicating = started.elapsed();
         let payments = pay(store, opts).await?;
-        Ok::<_, EngineError>((adjudication, payments))
+        Ok::<_, EngineError>((adjudication, payments, adjudicating))
     }
     .await;
     if let Err(e) = store.release_lease(LEASE, &me).await {
         tracing::warn!(error = %e, "could not release the adjudication lease (it expires by itself)");
     }
-    let (adjudication, payments) = result?;
+    let (adjudication, payments, adjudicating) = result?;
     Ok(RunSummary {
         adjudication,
         payments,
         elapsed: started.elapsed(),
+        adjudicating,
         skipped: false,
     })
 }

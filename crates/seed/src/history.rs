@@ -98,7 +98,7 @@ pub fn decide(
                 k += 1;
             }
         }
-        let decided = (world.as_of - claim.received).num_days() > IN_PROCESS_DAYS;
+        let decided = (world.as_of - claim.received).num_days() > world.in_process_days;
         if decided && claim.status == ClaimStatus::Received {
             let on = claim.received + Days::new(DECIDED_AFTER_DAYS);
             let outcome = adjudicate(

@@ -44,6 +44,17 @@ pub async fn generate(
     opts: &Options,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Summary, StorageError> {
+    generate_with_backlog(store, opts, history::IN_PROCESS_DAYS, progress).await
+}
+
+/// [`generate`], leaving every claim received in the last `in_process_days` days for the claims
+/// engine (`portal seed --backlog-days`: a plan with a large backlog, for measuring the engine).
+pub async fn generate_with_backlog(
+    store: &dyn Store,
+    opts: &Options,
+    in_process_days: i64,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Summary, StorageError> {
     let networks = plan::networks();
     let size = plan::DirectorySize::for_members(opts.members);
     let providers = plan::providers(&mut rng::Rng::for_record(opts.seed, 0, 0), &size, &networks);
@@ -51,7 +62,8 @@ pub async fn generate(
     store.insert_providers(&providers).await?;
     store.insert_trainings(&plan::trainings()).await?;
     store.insert_fees(&history::fee_schedule()).await?;
-    let world = members::World::new(opts.seed, opts.as_of, networks, &providers);
+    let mut world = members::World::new(opts.seed, opts.as_of, networks, &providers);
+    world.in_process_days = in_process_days.max(0);
 
     let mut summary = Summary {
         providers: providers.len() as u64,

@@ -24,6 +24,8 @@ pub struct World {
     pub contracted: std::collections::HashMap<Npi, bool>,
     /// The plan's fee schedule, which the seed's adjudication prices with.
     pub fees: domain::adjudication::FeeSchedule,
+    /// Claims received within this many days of `as_of` are left for the engine.
+    pub in_process_days: i64,
 }
 
 impl World {
@@ -58,6 +60,7 @@ impl World {
                 .into_iter()
                 .map(|f| (f.procedure.clone(), f))
                 .collect(),
+            in_process_days: crate::history::IN_PROCESS_DAYS,
         }
     }
 }
@@ -300,7 +303,9 @@ fn claims(
         }
         // Claims received in the last ten days are still in process (some in review); older
         // ones are decided by `history::decide`.
-        let status = if (world.as_of - received).num_days() <= 10 && rng.chance(0.2) {
+        let status = if (world.as_of - received).num_days() <= crate::history::IN_PROCESS_DAYS
+            && rng.chance(0.2)
+        {
             ClaimStatus::Pended
         } else {
             ClaimStatus::Received
