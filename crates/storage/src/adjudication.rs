@@ -324,6 +324,7 @@ struct PriorRow {
     paid: i64,
 }
 
+type ServiceRow = (String, String, i64, Option<i64>);
 type SpanRow = (
     String,
     NaiveDate,
@@ -342,12 +343,8 @@ pub(crate) async fn inputs(store: &SqlStore, claims: &[Claim]) -> Result<Adjudic
     billing.dedup();
     let mut out = AdjudicationInputs::default();
     for chunk in members.chunks(INSERT_CHUNK) {
-        let (spans, auths, services, prior): (
-            Vec<SpanRow>,
-            Vec<AuthRow>,
-            Vec<(String, String, i64, Option<i64>)>,
-            Vec<PriorRow>,
-        ) = on_pool!(store, p, DB => {
+        type Rows = (Vec<SpanRow>, Vec<AuthRow>, Vec<ServiceRow>, Vec<PriorRow>);
+        let (spans, auths, services, prior): Rows = on_pool!(store, p, DB => {
             let mut b = QueryBuilder::<DB>::new("SELECT member_id, start_date, end_date, line_of_business, network, pcp_npi FROM eligibility_spans WHERE member_id");
             push_in(&mut b, chunk);
             b.push(" ORDER BY member_id, start_date");
@@ -362,7 +359,7 @@ pub(crate) async fn inputs(store: &SqlStore, claims: &[Claim]) -> Result<Adjudic
                 let mut b = QueryBuilder::<DB>::new("SELECT auth_number, procedure, units, approved_units FROM auth_services WHERE auth_number");
                 push_in(&mut b, &numbers);
                 b.push(" ORDER BY auth_number, seq");
-                b.build_query_as::<(String, String, i64, Option<i64>)>().fetch_all(p).await?
+                b.build_query_as::<ServiceRow>().fetch_all(p).await?
             };
             let mut b = QueryBuilder::<DB>::new("SELECT c.number, c.member_id, c.billing_npi, c.rendering_npi, l.procedure, l.service_date, l.units, l.paid FROM claims c JOIN claim_lines l ON l.claim_number = c.number WHERE c.status NOT IN ('received', 'rejected') AND c.member_id");
             push_in(&mut b, chunk);

@@ -160,7 +160,7 @@ pub fn parse_search(f: &SearchForm) -> Result<storage::ClaimQuery, FieldErrors> 
     {
         errors.insert("to", "The end of the range is before its start.".into());
     }
-    if !member.is_empty() && errors.get("member").is_none() {
+    if !member.is_empty() && !errors.contains_key("member") {
         // A member's claims are looked up for a period of care, never all at once.
         if f.from.trim().is_empty() {
             errors.insert(
