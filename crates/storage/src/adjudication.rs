@@ -475,30 +475,21 @@ pub(crate) async fn record(
     if done.is_empty() {
         return Ok(());
     }
-    let sqlite = store.backend_is_sqlite();
     on_pool!(store, p, DB => {
         let mut tx = p.begin().await?;
-        for chunk in done.chunks(INSERT_CHUNK / 2) {
+        for chunk in done.chunks(300) {
             let numbers: Vec<String> = chunk.iter().map(|a| a.claim.number.to_string()).collect();
             if update_claims {
-                let changed = if sqlite {
-                    // In-process: one prepared statement per row is cheapest (SQLite's planner
-                    // would scan the table for an UPDATE ... FROM (VALUES ...)).
-                    let mut n = 0;
-                    for a in chunk {
-                        n += sqlx::query::<DB>("UPDATE claims SET status = $1 WHERE number = $2 AND status = 'received'")
-                            .bind(a.claim.status.code()).bind(a.claim.number.as_str()).execute(&mut *tx).await?.rows_affected();
-                    }
-                    n
-                } else {
-                    let mut b = QueryBuilder::<DB>::new("UPDATE claims SET status = v.column2 FROM (VALUES ");
-                    let mut sep = b.separated(", ");
-                    for a in chunk {
-                        sep.push("(").push_bind_unseparated(a.claim.number.to_string()).push_unseparated(", ").push_bind_unseparated(a.claim.status.code().to_string()).push_unseparated(")");
-                    }
-                    b.push(") AS v WHERE claims.number = v.column1 AND claims.status = 'received'");
-                    b.build().execute(&mut *tx).await?.rows_affected()
-                };
+                // One statement per chunk that finds its rows by primary key (a CASE picks each
+                // row's value): SQLite's planner would scan the table for UPDATE ... FROM VALUES,
+                // and a statement per row costs a round trip each.
+                let mut b = QueryBuilder::<DB>::new("UPDATE claims SET status = CASE number");
+                for a in chunk {
+                    b.push(" WHEN ").push_bind(a.claim.number.to_string()).push(" THEN ").push_bind(a.claim.status.code().to_string());
+                }
+                b.push(" END WHERE status = 'received' AND number");
+                push_in(&mut b, &numbers);
+                let changed = b.build().execute(&mut *tx).await?.rows_affected();
                 if changed != chunk.len() as u64 {
                     return Err(StorageError::Duplicate(format!(
                         "{} of {} claims in the batch were no longer waiting for adjudication",
@@ -507,20 +498,19 @@ pub(crate) async fn record(
                     )));
                 }
                 let lines: Vec<(String, i64, i64, i64)> = chunk.iter().flat_map(|a| a.claim.lines.iter().map(move |l| (a.claim.number.to_string(), i64::from(l.line_number), l.allowed.0, l.paid.0))).collect();
-                if sqlite {
-                    for (n, line, allowed, paid) in &lines {
-                        sqlx::query::<DB>("UPDATE claim_lines SET allowed = $1, paid = $2 WHERE claim_number = $3 AND line_number = $4")
-                            .bind(*allowed).bind(*paid).bind(n.as_str()).bind(*line).execute(&mut *tx).await?;
+                for lines in lines.chunks(300) {
+                    let mut b = QueryBuilder::<DB>::new("UPDATE claim_lines SET allowed = CASE");
+                    for (n, line, allowed, _) in lines {
+                        b.push(" WHEN claim_number = ").push_bind(n.clone()).push(" AND line_number = ").push_bind(*line).push(" THEN ").push_bind(*allowed);
                     }
-                }
-                for lines in lines.chunks(INSERT_CHUNK).filter(|_| !sqlite) {
-                    let mut b = QueryBuilder::<DB>::new("UPDATE claim_lines SET allowed = v.column3, paid = v.column4 FROM (VALUES ");
-                    let mut sep = b.separated(", ");
-                    for (n, line, allowed, paid) in lines {
-                        sep.push("(").push_bind_unseparated(n.clone()).push_unseparated(", ").push_bind_unseparated(*line)
-                            .push_unseparated(", ").push_bind_unseparated(*allowed).push_unseparated(", ").push_bind_unseparated(*paid).push_unseparated(")");
+                    b.push(" ELSE allowed END, paid = CASE");
+                    for (n, line, _, paid) in lines {
+                        b.push(" WHEN claim_number = ").push_bind(n.clone()).push(" AND line_number = ").push_bind(*line).push(" THEN ").push_bind(*paid);
                     }
-                    b.push(") AS v WHERE claim_lines.claim_number = v.column1 AND claim_lines.line_number = v.column2");
+                    let mut keys: Vec<String> = lines.iter().map(|l| l.0.clone()).collect();
+                    keys.dedup();
+                    b.push(" ELSE paid END WHERE claim_number");
+                    push_in(&mut b, &keys);
                     b.build().execute(&mut *tx).await?;
                 }
                 let mut b = QueryBuilder::<DB>::new("DELETE FROM claim_adjustments WHERE claim_number");
@@ -712,7 +702,6 @@ pub(crate) async fn record_payments(store: &SqlStore, payments: &[NewPayment]) -
     if payments.is_empty() {
         return Ok(());
     }
-    let sqlite = store.backend_is_sqlite();
     on_pool!(store, p, DB => {
         let mut tx = p.begin().await?;
         for chunk in payments.chunks(INSERT_CHUNK / 4) {
@@ -738,23 +727,18 @@ pub(crate) async fn record_payments(store: &SqlStore, payments: &[NewPayment]) -
                 b.push_bind(*id).push_bind(claim.clone());
             });
             q.build().execute(&mut *tx).await?;
-            let changed = if sqlite {
-                let mut n = 0;
-                for (_, claim, number, date) in links {
-                    n += sqlx::query::<DB>("UPDATE claims SET payment_number = $1, payment_date = $2 WHERE number = $3 AND payment_number IS NULL")
-                        .bind(number.as_str()).bind(*date).bind(claim.as_str()).execute(&mut *tx).await?.rows_affected();
-                }
-                n
-            } else {
-                let mut b = QueryBuilder::<DB>::new("UPDATE claims SET payment_number = v.column2, payment_date = v.column3 FROM (VALUES ");
-                let mut sep = b.separated(", ");
-                for (_, claim, number, date) in links {
-                    sep.push("(").push_bind_unseparated(claim.clone()).push_unseparated(", ").push_bind_unseparated(number.clone())
-                        .push_unseparated(", ").push_bind_unseparated(*date).push_unseparated(")");
-                }
-                b.push(") AS v WHERE claims.number = v.column1 AND claims.payment_number IS NULL");
-                b.build().execute(&mut *tx).await?.rows_affected()
-            };
+            let mut b = QueryBuilder::<DB>::new("UPDATE claims SET payment_number = CASE number");
+            for (_, claim, number, _) in links {
+                b.push(" WHEN ").push_bind(claim.clone()).push(" THEN ").push_bind(number.clone());
+            }
+            b.push(" END, payment_date = CASE number");
+            for (_, claim, _, date) in links {
+                b.push(" WHEN ").push_bind(claim.clone()).push(" THEN ").push_bind(*date);
+            }
+            let claims: Vec<String> = links.iter().map(|l| l.1.clone()).collect();
+            b.push(" END WHERE payment_number IS NULL AND number");
+            push_in(&mut b, &claims);
+            let changed = b.build().execute(&mut *tx).await?.rows_affected();
             if changed != links.len() as u64 {
                 return Err(StorageError::Duplicate(format!(
                     "{} of {} claims of the payment run were already reported on a payment",

@@ -116,10 +116,6 @@ impl SqlStore {
         Ok(SqlStore { pool })
     }
 
-    pub(crate) fn backend_is_sqlite(&self) -> bool {
-        matches!(self.pool, Pool::Sqlite(_))
-    }
-
     async fn count(&self, table: &'static str) -> Result<i64> {
         // `table` is one of our own table names, never input.
         let sql = format!("SELECT COUNT(*) FROM {table}");
