@@ -14,7 +14,9 @@
 //!   default `127.0.0.1:8080`), `behind_tls` (`PORTAL_BEHIND_TLS`, default false: sends HSTS),
 //!   `demo_password` (`PORTAL_DEMO_PASSWORD`: the demo accounts' password on first start),
 //!   `public_url` (`PORTAL_PUBLIC_URL`, e.g. `https://portal.plan.org`: the address put in
-//!   emails such as activation links; default: the listen address).
+//!   emails such as activation links; default: the listen address), `adjudicate_every`
+//!   (`PORTAL_ADJUDICATE_EVERY`, default 60: seconds between runs of the claims engine in
+//!   `portal serve`; 0 disables it).
 //! - Errors ([`ConfigError`]) print as one line naming the key:
 //!   `bad configuration: listen: invalid socket address "abc"`.
 //! - `Debug` and [`Config::redacted_database_url`] never show the database password or the demo
@@ -35,6 +37,7 @@ const KEYS: &[&str] = &[
     "behind_tls",
     "demo_password",
     "public_url",
+    "adjudicate_every",
 ];
 const DEFAULT_FILE: &str = "portal.toml";
 
@@ -49,6 +52,8 @@ pub struct Config {
     pub demo_password: Option<String>,
     /// Where users reach the portal (links in emails); never taken from a request's Host header.
     pub public_url: Option<String>,
+    /// Seconds between claims engine runs in `portal serve` (0: never).
+    pub adjudicate_every: u64,
     /// The configuration file that was read, if any.
     pub file: Option<PathBuf>,
 }
@@ -66,6 +71,8 @@ pub struct Overrides {
     pub listen: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub behind_tls: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adjudicate_every: Option<u64>,
 }
 
 /// Raw values as merged by figment, before checking.
@@ -83,6 +90,8 @@ struct Raw {
     demo_password: Option<String>,
     #[serde(default)]
     public_url: Option<String>,
+    #[serde(default = "default_adjudicate_every")]
+    adjudicate_every: u64,
 }
 
 /// Environment values that look like numbers (`PORTAL_DEMO_PASSWORD=123456`) still mean text.
@@ -118,6 +127,9 @@ fn opt_string_like<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Stri
 
 fn default_data_dir() -> PathBuf {
     PathBuf::from("./data")
+}
+fn default_adjudicate_every() -> u64 {
+    60
 }
 fn default_listen() -> String {
     "127.0.0.1:8080".into()
@@ -227,6 +239,7 @@ impl Config {
                 }
                 None => None,
             },
+            adjudicate_every: raw.adjudicate_every,
             file,
         })
     }
@@ -302,6 +315,7 @@ impl fmt::Debug for Config {
             .field("database_url", &self.redacted_database_url())
             .field("listen", &self.listen)
             .field("behind_tls", &self.behind_tls)
+            .field("adjudicate_every", &self.adjudicate_every)
             .field("demo_password", &self.demo_password.as_ref().map(|_| "***"))
             .field("file", &self.file)
             .finish()
@@ -335,6 +349,13 @@ mod tests {
         assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(c.database_url(), "sqlite://./data/portal.db");
         assert!(!c.behind_tls);
+        assert_eq!(c.adjudicate_every, 60);
+        let c = load(&Overrides {
+            adjudicate_every: Some(0),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.adjudicate_every, 0, "0 disables the engine");
     }
 
     #[test]

@@ -257,3 +257,36 @@ async fn edi_ingest_twice_stores_once() {
     assert!(out.contains("REJECTED"), "{out}");
     assert!(outdir.join("bad.837.999").exists());
 }
+
+/// `portal adjudicate` decides the received claims and pays them; run again it finds nothing
+/// new to adjudicate or pay.
+#[test]
+fn adjudicate_twice_pays_nothing_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let (code, out) = portal(&["seed", "--members", "400", "--data-dir", data]);
+    assert_eq!(code, 0, "{out}");
+    let (code, first) = portal(&["adjudicate", "--data-dir", data]);
+    assert_eq!(code, 0, "{first}");
+    let count = |text: &str, after: &str| -> u64 {
+        let rest = &text[text
+            .find(after)
+            .unwrap_or_else(|| panic!("{after} in {text}"))
+            + after.len()..];
+        rest.trim_start()
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert!(count(&first, "Adjudicated") > 0, "{first}");
+    assert!(count(&first, ":") > 0, "payments made: {first}");
+    let (code, second) = portal(&["adjudicate", "--data-dir", data]);
+    assert_eq!(code, 0, "{second}");
+    assert_eq!(count(&second, "Adjudicated"), 0, "{second}");
+    assert!(
+        second.contains(": 0 payments, 0 835 files, 0 claims reported, $0.00 paid"),
+        "{second}"
+    );
+}

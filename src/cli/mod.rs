@@ -1,5 +1,6 @@
 //! Subcommands of the `portal` binary. Each module parses its own arguments and runs.
 
+pub mod adjudicate;
 pub mod admin;
 pub mod audit;
 #[path = "../config.rs"]
@@ -31,6 +32,8 @@ pub enum Command {
     /// Check the audit trail's hash chain (`verify`) or export it (`export`).
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Run the claims engine once: adjudicate received claims, then pay them (an 835 per payee).
+    Adjudicate(adjudicate::AdjudicateArgs),
     /// Operator actions on accounts: invite (the first plan administrator), unlock, reset MFA,
     /// deactivate.
     #[command(subcommand)]
@@ -44,5 +47,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Seed(args) => seed::run(args),
         Command::Audit(cmd) => audit::run(cmd),
         Command::Admin(cmd) => admin::run(cmd),
+        Command::Adjudicate(args) => adjudicate::run(args),
     }
 }

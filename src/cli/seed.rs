@@ -25,6 +25,10 @@ pub struct SeedArgs {
     /// Members per transaction.
     #[arg(long, default_value_t = 5_000)]
     pub batch: usize,
+    /// Leave claims received in the last DAYS days undecided, for `portal adjudicate` (a large
+    /// value gives a plan with a big backlog, to measure the claims engine).
+    #[arg(long, value_name = "DAYS", default_value_t = 10)]
+    pub backlog_days: i64,
     #[command(flatten)]
     pub db: super::db::DbArgs,
 }
@@ -57,19 +61,23 @@ async fn seed(args: SeedArgs) -> anyhow::Result<ExitCode> {
         .expect("template"),
     );
     let started = Instant::now();
-    let summary = seed::generate(&*store, &opts, &|done| bar.set_position(done)).await?;
+    let summary = seed::generate_with_backlog(&*store, &opts, args.backlog_days, &|done| {
+        bar.set_position(done)
+    })
+    .await?;
     bar.finish_and_clear();
     let elapsed = started.elapsed();
     let counts = store.counts().await?;
     let bytes = store.size_bytes().await?;
     println!(
-        "Seeded {} members, {} eligibility spans, {} providers, {} claims ({} lines), {} authorizations into {} in {:.1} s.",
+        "Seeded {} members, {} eligibility spans, {} providers, {} claims ({} lines), {} authorizations, {} payments with their 835s into {} in {:.1} s.",
         counts.members,
         counts.eligibility_spans,
         summary.providers,
         counts.claims,
         counts.claim_lines,
         counts.auth_requests,
+        summary.payments,
         store.backend(),
         elapsed.as_secs_f64()
     );

@@ -36,6 +36,11 @@ pub struct ServeArgs {
     /// [env: PORTAL_BEHIND_TLS=true] [default: false]
     #[arg(long)]
     pub behind_tls: bool,
+    /// Seconds between runs of the claims engine (adjudication, then a payment run with an 835
+    /// per payee); 0 disables it. Instances share a lease, so only one runs at a time.
+    /// [env: PORTAL_ADJUDICATE_EVERY] [default: 60]
+    #[arg(long, value_name = "SECONDS")]
+    pub adjudicate_every: Option<u64>,
 }
 
 impl ServeArgs {
@@ -46,6 +51,7 @@ impl ServeArgs {
             database_url: self.database_url.clone(),
             listen: self.listen.clone(),
             behind_tls: self.behind_tls.then_some(true),
+            adjudicate_every: self.adjudicate_every,
         }
     }
 }
@@ -130,11 +136,52 @@ async fn serve(cfg: Config) -> Result<(), String> {
     let _ = std::io::stdout().flush();
     tracing::info!(listen = %cfg.listen, database = %shown, behind_tls = cfg.behind_tls, "serving");
 
+    let engine = (cfg.adjudicate_every > 0).then(|| {
+        tokio::spawn(claims_engine(
+            store.clone(),
+            std::time::Duration::from_secs(cfg.adjudicate_every),
+        ))
+    });
     let mut state = web::AppState::new(store, cfg.behind_tls);
     state.public_url = cfg.public_url.clone().unwrap_or_else(|| open_url.clone());
-    web::serve(listener, state)
+    let served = web::serve(listener, state)
         .await
-        .map_err(|e| format!("server stopped: {}", io_reason(&e)))
+        .map_err(|e| format!("server stopped: {}", io_reason(&e)));
+    if let Some(engine) = engine {
+        engine.abort();
+    }
+    served
+}
+
+/// Runs the claims engine every `every`: received claims adjudicated, then a payment run. Logs
+/// counts only (never claim or member values); a failed run is logged and tried again later.
+async fn claims_engine(store: std::sync::Arc<dyn storage::Store>, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let opts = adjudication::Options::new(chrono::Utc::now().date_naive());
+        match adjudication::run(&*store, &opts).await {
+            Ok(s) if s.skipped => {
+                tracing::debug!("claims engine: another instance holds the lease")
+            }
+            Ok(s) if s.adjudication.claims > 0 || s.payments.payments > 0 => tracing::info!(
+                claims = s.adjudication.claims,
+                paid = s.adjudication.paid,
+                denied = s.adjudication.denied,
+                partial = s.adjudication.partial,
+                payments = s.payments.payments,
+                ms = s.elapsed.as_millis() as u64,
+                "claims engine run"
+            ),
+            Ok(_) => {}
+            // The validator's message may quote a value from the 835: log the payment only.
+            Err(adjudication::EngineError::InvalidRemittance { number, .. }) => {
+                tracing::error!(payment = %number, "claims engine run failed: an 835 did not validate")
+            }
+            Err(e) => tracing::error!(error = %e, "claims engine run failed"),
+        }
+    }
 }
 
 /// Creates the data directory and proves it is writable with a probe file.

@@ -208,9 +208,32 @@ pub fn explain_carc(code: &str) -> &'static str {
         }
         "151" => "The number of services billed is more than the payer considers supported.",
         "197" => "Precertification, authorization or notification was absent.",
+        "198" => {
+            "Precertification, notification or authorization was exceeded (its units are used up)."
+        }
         "204" => "This service is not covered under the member's current benefit plan.",
         "242" => "Services not provided by network or primary care providers.",
         _ => "See the X12 Claim Adjustment Reason Code list.",
+    }
+}
+
+/// Plain-language explanation of the Remittance Advice Remark Codes the plan uses (X12 external
+/// code list 411, reworded). Unknown codes fall back to a pointer to the list.
+pub fn explain_rarc(code: &str) -> &'static str {
+    match code {
+        "M15" => {
+            "Separately billed services or tests have been bundled, as they are considered components of the same procedure."
+        }
+        "M51" => "Missing, incomplete or invalid procedure code.",
+        "M62" => "Missing, incomplete or invalid treatment authorization.",
+        "N54" => {
+            "The claim does not match the authorized services (procedure, provider, dates or units)."
+        }
+        "N130" => "Consult the plan's benefit documents for restrictions on this service.",
+        "N418" => {
+            "Misrouted claim: see the payer's claim submission instructions (bill the responsible network)."
+        }
+        _ => "See the X12 Remittance Advice Remark Code list.",
     }
 }
 

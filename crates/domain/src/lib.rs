@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod account;
+pub mod adjudication;
 pub mod audit;
 pub mod auth;
 pub mod auth_metrics;

@@ -3,10 +3,10 @@
 //! mammograms for women 50-74, and diabetes visits with and without an HbA1c test. Drawn from a
 //! stream of its own, so the rest of the generated plan is unchanged by it.
 
-use crate::members::{CLAIMS_PER_MEMBER_MAX, World, adjudicate};
+use crate::members::{CLAIMS_PER_MEMBER_MAX, World};
 use crate::rng::{Rng, pick};
 use chrono::{Datelike, Days, NaiveDate};
-use domain::claim::{Claim, ClaimForm, ClaimLine, ClaimStatus, PaymentRef};
+use domain::claim::{Claim, ClaimForm, ClaimLine, ClaimStatus};
 use domain::member::{EligibilitySpan, Member, Sex, age_on};
 use domain::{Cents, ClaimNumber, Npi};
 
@@ -118,12 +118,11 @@ pub fn claims(world: &World, n: u64, member: &Member, spans: &[EligibilitySpan])
             let billing = pcp
                 .filter(|_| rng.chance(0.85))
                 .unwrap_or_else(|| *pick(rng, &world.practitioners));
-            let decided = (today - received).num_days() > 10;
             let lines: Vec<ClaimLine> = codes
                 .iter()
                 .enumerate()
                 .map(|(i, (code, fee))| {
-                    let mut line = ClaimLine {
+                    let line = ClaimLine {
                         line_number: i as u16 + 1,
                         procedure: (*code).into(),
                         modifiers: vec![],
@@ -135,34 +134,9 @@ pub fn claims(world: &World, n: u64, member: &Member, spans: &[EligibilitySpan])
                         paid: Cents::ZERO,
                         adjustments: vec![],
                     };
-                    if decided {
-                        adjudicate(rng, &mut line, Cents(*fee), false);
-                    }
                     line
                 })
                 .collect();
-            let paid: Cents = lines.iter().map(|l| l.paid).sum();
-            let status = if !decided {
-                ClaimStatus::Received
-            } else if paid == Cents::ZERO {
-                ClaimStatus::Denied
-            } else if lines.iter().any(|l| l.paid == Cents::ZERO) {
-                ClaimStatus::PartiallyPaid
-            } else {
-                ClaimStatus::Paid
-            };
-            let payment = (paid > Cents::ZERO).then(|| {
-                let date = received + Days::new(14);
-                PaymentRef {
-                    number: format!(
-                        "EFT{}{:02}{}",
-                        date.iso_week().year(),
-                        date.iso_week().week(),
-                        &billing.as_str()[5..]
-                    ),
-                    date,
-                }
-            });
             Some(Claim {
                 number: ClaimNumber::from_sequence(n * CLAIMS_PER_MEMBER_MAX + FIRST_K + k as u64),
                 form: ClaimForm::Professional,
@@ -173,9 +147,11 @@ pub fn claims(world: &World, n: u64, member: &Member, spans: &[EligibilitySpan])
                 diagnoses: dx.into_iter().map(str::to_string).collect(),
                 place_of_service: "11".into(),
                 received,
-                status,
+                // Decided with the rest of the member's history by the plan's real rules
+                // (`crate::history::decide`), or left for the engine when recent.
+                status: ClaimStatus::Received,
                 lines,
-                payment,
+                payment: None,
             })
         })
         .collect()

@@ -7,6 +7,7 @@ mod authorizations;
 mod care;
 mod catalog;
 mod demo;
+mod history;
 mod members;
 mod notices;
 mod plan;
@@ -35,6 +36,8 @@ pub struct Summary {
     pub members: u64,
     pub claims: u64,
     pub auths: u64,
+    /// Payments (each with its 835) made for the decided history.
+    pub payments: u64,
 }
 
 /// Generates a plan into `store`, calling `progress(members_done)` after each batch.
@@ -42,6 +45,17 @@ pub struct Summary {
 pub async fn generate(
     store: &dyn Store,
     opts: &Options,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Summary, StorageError> {
+    generate_with_backlog(store, opts, history::IN_PROCESS_DAYS, progress).await
+}
+
+/// [`generate`], leaving every claim received in the last `in_process_days` days for the claims
+/// engine (`portal seed --backlog-days`: a plan with a large backlog, for measuring the engine).
+pub async fn generate_with_backlog(
+    store: &dyn Store,
+    opts: &Options,
+    in_process_days: i64,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Summary, StorageError> {
     let networks = plan::networks();
@@ -52,7 +66,9 @@ pub async fn generate(
     store.insert_trainings(&plan::trainings()).await?;
     store.insert_plan_notices(&notices::notices()).await?;
     authorizations::rules(store).await?;
-    let world = members::World::new(opts.seed, opts.as_of, networks, &providers);
+    store.insert_fees(&history::fee_schedule()).await?;
+    let mut world = members::World::new(opts.seed, opts.as_of, networks, &providers);
+    world.in_process_days = in_process_days.max(0);
 
     let mut summary = Summary {
         providers: providers.len() as u64,
@@ -65,22 +81,38 @@ pub async fn generate(
         // Generating a batch takes milliseconds; inserting it is what takes the time.
         let generated: Vec<members::Generated> =
             (next..end).map(|n| members::member(&world, n)).collect();
-        let (mut ms, mut cs, mut as_) =
-            (Vec::with_capacity(generated.len()), Vec::new(), Vec::new());
+        let (mut ms, mut cs, mut as_, mut notes) = (
+            Vec::with_capacity(generated.len()),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+        );
         for g in generated {
             ms.push(g.member);
             cs.extend(g.claims);
             as_.extend(g.auths);
+            notes.extend(g.notes);
         }
         store.insert_members(&ms).await?;
         store.insert_claims(&cs).await?;
         store.insert_auths(&as_).await?;
+        store.insert_adjudication_notes(&notes).await?;
         summary.members += ms.len() as u64;
         summary.claims += cs.len() as u64;
         summary.auths += as_.len() as u64;
         next = end;
         progress(summary.members);
     }
+    // The decided history is paid as the plan would have: a payment run every Friday up to
+    // "today", one payment and 835 per payee, through the engine's own payment run. What was
+    // decided since the last Friday waits for the engine's next run.
+    let paid = adjudication::pay_history(store, &adjudication::Payer::default(), opts.as_of)
+        .await
+        .map_err(|e| match e {
+            adjudication::EngineError::Storage(s) => s,
+            other => StorageError::Corrupt(other.to_string()),
+        })?;
+    summary.payments = paid.payments;
     Ok(summary)
 }
 

@@ -4,9 +4,7 @@ use crate::catalog::*;
 use crate::rng::{Rng, pick};
 use chrono::{Datelike, Days, Months, NaiveDate, TimeZone, Utc};
 use domain::auth::{AuthKind, AuthRequest, AuthStatus, DenialReason, RequestedService, Urgency};
-use domain::claim::{
-    Adjustment, AdjustmentGroup, Claim, ClaimForm, ClaimLine, ClaimStatus, PaymentRef,
-};
+use domain::claim::{Claim, ClaimForm, ClaimLine, ClaimStatus};
 use domain::member::{EligibilitySpan, Member, MemberContact, Sex, age_on};
 use domain::plan::{HealthNetwork, LineOfBusiness};
 use domain::provider::Provider;
@@ -22,6 +20,12 @@ pub struct World {
     pub pcps: Vec<Vec<Npi>>,
     /// Every practitioner (specialists bill too).
     pub practitioners: Vec<Npi>,
+    /// Contract status of every provider (the timely filing limit depends on it).
+    pub contracted: std::collections::HashMap<Npi, bool>,
+    /// The plan's fee schedule, which the seed's adjudication prices with.
+    pub fees: domain::adjudication::FeeSchedule,
+    /// Claims received within this many days of `as_of` are left for the engine.
+    pub in_process_days: i64,
 }
 
 impl World {
@@ -51,6 +55,12 @@ impl World {
             networks,
             pcps,
             practitioners: practitioners.iter().map(|p| p.npi).collect(),
+            contracted: providers.iter().map(|p| (p.npi, p.contracted)).collect(),
+            fees: crate::history::fee_schedule()
+                .into_iter()
+                .map(|f| (f.procedure.clone(), f))
+                .collect(),
+            in_process_days: crate::history::IN_PROCESS_DAYS,
         }
     }
 }
@@ -60,6 +70,8 @@ pub struct Generated {
     pub member: NewMember,
     pub claims: Vec<Claim>,
     pub auths: Vec<AuthRequest>,
+    /// Explanations and dates of the claims decided at generation.
+    pub notes: Vec<storage::Adjudicated>,
 }
 
 const STREAM_MEMBER: u64 = 1;
@@ -104,11 +116,12 @@ pub fn member(world: &World, n: u64) -> Generated {
     };
     let mut claims = claims(world, rng, n, &member, &spans);
     claims.extend(crate::care::claims(world, n, &member, &spans));
-    let auths = if rng.chance(0.05) {
+    let mut auths = if rng.chance(0.05) {
         vec![auth(world, rng, n, &member, &spans)]
     } else {
         vec![]
     };
+    let notes = crate::history::decide(world, rng, n, &spans, &mut claims, &mut auths);
     Generated {
         member: NewMember {
             member,
@@ -117,6 +130,7 @@ pub fn member(world: &World, n: u64) -> Generated {
         },
         claims,
         auths,
+        notes,
     }
 }
 
@@ -216,23 +230,39 @@ fn claims(
     member: &Member,
     spans: &[EligibilitySpan],
 ) -> Vec<Claim> {
+    // Visits a member had (claims reach the plan only for its own network's members, see below).
     let k = match rng.below(10) {
-        0..=3 => 0,
-        4..=6 => 1,
-        7..=8 => 2,
+        0..=1 => 0,
+        2..=5 => 1,
+        6..=8 => 2,
         _ => 3,
     };
-    let mut out = Vec::with_capacity(k);
+    let mut out = Vec::with_capacity(k + 1);
     for j in 0..k as u64 {
         // Care happens during a span that has started.
         let span = pick(rng, spans);
         if span.start > world.as_of {
             continue;
         }
+        // A delegated network pays its members' claims, so few of them reach the plan: the
+        // ones that do were misrouted (and are denied with CO-109, naming the network).
+        let delegated = world
+            .networks
+            .iter()
+            .any(|net| net.code == span.network && !net.plan_pays_claims());
+        if delegated && !rng.chance(0.1) {
+            continue;
+        }
         let span_end = span.end.unwrap_or(world.as_of).min(world.as_of);
         let days = (span_end - span.start).num_days().max(1) as u32;
         let service = span.start + Days::new(u64::from(rng.below(days)));
-        let received = service + Days::new(u64::from(3 + rng.below(40)));
+        // A few claims are filed late (past the timely filing limit).
+        let lag = if rng.chance(0.02) {
+            100 + rng.below(120)
+        } else {
+            3 + rng.below(40)
+        };
+        let received = service + Days::new(u64::from(lag));
         if received > world.as_of {
             continue;
         }
@@ -242,18 +272,21 @@ fn claims(
             .unwrap_or_else(|| *pick(rng, &world.practitioners));
         let child = age_on(member.birth_date, service) < 18;
         let lines_n = 1 + rng.below(3) as u16;
-        let age_days = (world.as_of - received).num_days();
-        // Claims received in the last ten days are still in process.
-        let decided = age_days > 10;
         let mut lines = Vec::new();
         for l in 1..=lines_n {
-            let &(code, _, fee, needs_auth) = pick(rng, PROCEDURES);
+            // Now and then an unlisted code the fee schedule does not price.
+            let (code, fee) = if rng.chance(0.01) {
+                ("99499", 10_000)
+            } else {
+                let &(code, _, fee, _) = pick(rng, PROCEDURES);
+                (code, fee)
+            };
             if lines.iter().any(|x: &ClaimLine| x.procedure == code) {
                 continue;
             }
             let units = 1;
             let billed = Cents(fee * i64::from(130 + rng.below(120)) / 100);
-            let mut line = ClaimLine {
+            lines.push(ClaimLine {
                 line_number: l,
                 procedure: code.into(),
                 modifiers: vec![],
@@ -264,42 +297,21 @@ fn claims(
                 allowed: Cents::ZERO,
                 paid: Cents::ZERO,
                 adjustments: vec![],
-            };
-            if decided {
-                adjudicate(rng, &mut line, Cents(fee), needs_auth);
-            }
-            lines.push(line);
+            });
         }
         for (i, l) in lines.iter_mut().enumerate() {
             l.line_number = i as u16 + 1;
         }
-        let paid: Cents = lines.iter().map(|l| l.paid).sum();
-        let status = if !decided {
-            if rng.chance(0.5) {
-                ClaimStatus::Received
-            } else {
-                ClaimStatus::Pended
-            }
-        } else if paid == Cents::ZERO {
-            ClaimStatus::Denied
-        } else if lines.iter().any(|l| l.paid == Cents::ZERO) {
-            ClaimStatus::PartiallyPaid
+        // Claims received in the last ten days are still in process (some in review); older
+        // ones are decided by `history::decide`.
+        let status = if (world.as_of - received).num_days() <= crate::history::IN_PROCESS_DAYS
+            && rng.chance(0.2)
+        {
+            ClaimStatus::Pended
         } else {
-            ClaimStatus::Paid
+            ClaimStatus::Received
         };
-        let payment = (decided && paid > Cents::ZERO).then(|| {
-            let date = received + Days::new(14);
-            PaymentRef {
-                number: format!(
-                    "EFT{}{:02}{}",
-                    date.iso_week().year(),
-                    date.iso_week().week(),
-                    &billing.as_str()[5..]
-                ),
-                date,
-            }
-        });
-        out.push(Claim {
+        let claim = Claim {
             number: ClaimNumber::from_sequence(n * CLAIMS_PER_MEMBER_MAX + j),
             form: ClaimForm::Professional,
             patient_account: format!("{}{:06}", &billing.as_str()[6..], rng.below(1_000_000)),
@@ -311,55 +323,21 @@ fn claims(
             received,
             status,
             lines,
-            payment,
-        });
+            payment: None,
+        };
+        // Sometimes the office sends the same claim again a week or two later.
+        let resend = claim.received + Days::new(u64::from(7 + rng.below(10)));
+        if rng.chance(0.03) && resend <= world.as_of {
+            let mut again = claim.clone();
+            again.number = ClaimNumber::from_sequence(n * CLAIMS_PER_MEMBER_MAX + 4 + j);
+            again.received = resend;
+            out.push(claim);
+            out.push(again);
+        } else {
+            out.push(claim);
+        }
     }
     out
-}
-
-/// The generator's own small adjudication, so remittance data look real: most lines pay the
-/// fee schedule with a CO-45 write-off; some are denied with the CARC a plan would use.
-pub(crate) fn adjudicate(rng: &mut Rng, line: &mut ClaimLine, fee: Cents, needs_auth: bool) {
-    let denial = if needs_auth && rng.chance(0.3) {
-        Some(("197", Some("N54")))
-    } else if rng.chance(0.08) {
-        Some(*pick(
-            rng,
-            &[
-                ("18", None),
-                ("29", None),
-                ("16", Some("M51")),
-                ("97", Some("M15")),
-                ("204", None),
-            ],
-        ))
-    } else {
-        None
-    };
-    match denial {
-        Some((carc, rarc)) => {
-            line.adjustments.push(Adjustment {
-                group: AdjustmentGroup::ContractualObligation,
-                reason: carc.into(),
-                amount: line.billed,
-                remark: rarc.map(str::to_string),
-            });
-        }
-        None => {
-            let allowed = fee.min(line.billed);
-            line.allowed = allowed;
-            line.paid = allowed;
-            if line.billed > allowed {
-                line.adjustments.push(Adjustment {
-                    group: AdjustmentGroup::ContractualObligation,
-                    reason: "45".into(),
-                    amount: line.billed - allowed,
-                    remark: None,
-                });
-            }
-        }
-    }
-    debug_assert!(line.balances());
 }
 
 fn auth(

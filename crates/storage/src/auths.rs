@@ -126,6 +126,7 @@ macro_rules! columns {
         "number, kind, urgency, member_id, requesting_npi, servicing_npi, diagnoses, place_of_service, from_date, to_date, received_at, status, decided_at, denial_code, denial_text, line_of_business, urgency_reason, clinical_notes, pended_at, info_received_at, due_at, reviewer_id, reviewer_name, auto_rule, appeal_decided_at, appeal_overturned"
     };
 }
+pub(crate) use columns;
 
 macro_rules! push_request {
     ($b:expr, $a:expr) => {{
@@ -296,8 +297,8 @@ pub(crate) async fn update(
 }
 
 #[derive(sqlx::FromRow)]
-struct AuthRow {
-    number: String,
+pub(crate) struct AuthRow {
+    pub(crate) number: String,
     kind: String,
     urgency: String,
     member_id: String,
@@ -324,7 +325,7 @@ struct AuthRow {
     appeal_overturned: Option<bool>,
 }
 
-type ServiceRow = (
+pub(crate) type ServiceRow = (
     String,
     i64,
     Option<i64>,
@@ -353,7 +354,12 @@ pub(crate) async fn get(store: &SqlStore, number: &AuthNumber) -> Result<Option<
         (row, services)
     });
     let Some(a) = row else { return Ok(None) };
-    Ok(Some(AuthRequest {
+    from_row(a, services).map(Some)
+}
+
+/// One stored request with its services (in order).
+pub(crate) fn from_row(a: AuthRow, services: Vec<ServiceRow>) -> Result<AuthRequest> {
+    Ok(AuthRequest {
         number: AuthNumber::parse(&a.number).map_err(|e| corrupt("auth_requests.number", e))?,
         kind: decode("auth_requests.kind", &a.kind, AuthKind::from_code)?,
         urgency: decode("auth_requests.urgency", &a.urgency, Urgency::from_code)?,
@@ -401,7 +407,7 @@ pub(crate) async fn get(store: &SqlStore, number: &AuthNumber) -> Result<Option<
             }),
             _ => None,
         },
-    }))
+    })
 }
 
 /// `auth_requests a` joined to its requesting provider, limited to the scope's TINs: the one

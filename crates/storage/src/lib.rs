@@ -8,6 +8,7 @@
 //! (`tests/story.rs`) runs against both.
 
 mod accounts;
+mod adjudication;
 mod audit;
 mod auths;
 mod claims;
@@ -23,6 +24,9 @@ mod registrations;
 mod sessions;
 
 pub use accounts::{Identity, NewOrg, NewUser, OrgRecord, TinGrant, UserRecord};
+pub use adjudication::{
+    Adjudicated, AdjudicationInputs, LineExplanation, NewPayment, Payable, Payee, PaymentSummary,
+};
 pub use audit::AuditQuery;
 pub use auths::{
     AttachmentMeta, AuthSummary, AuthWrite, NewAttachment, Notification, ProviderChoice,
@@ -392,6 +396,50 @@ pub trait Store: Send + Sync {
     /// Appends several events to the audit trail in one transaction, in order (group commit
     /// for busy endpoints); the same chain as [`Store::audit`].
     async fn audit_many(&self, events: &[AuditEvent]) -> Result<Vec<AuditEntry>>;
+    // ----- adjudication and payment -----
+    /// Adds (or replaces) fee schedule entries.
+    async fn insert_fees(&self, fees: &[domain::adjudication::Fee]) -> Result<()>;
+    async fn fee_schedule(&self) -> Result<Vec<domain::adjudication::Fee>>;
+    /// Up to `limit` claims waiting for adjudication, oldest received first, with their lines.
+    async fn received_claims(&self, limit: i64) -> Result<Vec<Claim>>;
+    /// What the rules need about these claims' members and billing providers (a few queries).
+    async fn adjudication_inputs(&self, claims: &[Claim]) -> Result<AdjudicationInputs>;
+    /// Stores decided claims (status, lines, adjustments, explanations) in one transaction; fails
+    /// whole when a claim is no longer `received`.
+    async fn record_adjudications(&self, done: &[Adjudicated]) -> Result<()>;
+    /// Explanations and dates only, for claims stored already decided (the seed's history).
+    async fn insert_adjudication_notes(&self, done: &[Adjudicated]) -> Result<()>;
+    /// Why each line of a claim came out as it did.
+    async fn line_explanations(&self, claim: &ClaimNumber) -> Result<Vec<LineExplanation>>;
+    /// Finalized claims no payment reports yet, decided on or before `as_of`, ordered by the
+    /// payee's TIN: (claim, billing provider's TIN, day decided when known).
+    async fn payable_claims(
+        &self,
+        as_of: chrono::NaiveDate,
+    ) -> Result<Vec<(ClaimNumber, Tin, Option<chrono::NaiveDate>)>>;
+    /// These claims with their payee and patient name, for a payment run (a few queries).
+    async fn payables(&self, claims: &[ClaimNumber]) -> Result<Vec<Payable>>;
+    async fn last_payment_id(&self) -> Result<i64>;
+    /// Stores a payment run (payments, their claims, their 835s; claims get their payment
+    /// number and date) in one transaction; fails whole if any claim was already reported.
+    async fn record_payments(&self, payments: &[NewPayment]) -> Result<()>;
+    /// Takes (or renews) the named lease until `now_ms + ttl_ms` unless another holder has it.
+    async fn try_lease(&self, name: &str, holder: &str, now_ms: i64, ttl_ms: i64) -> Result<bool>;
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<()>;
+    /// Payments to payees under the scope's TINs, newest first, with the total count.
+    async fn payments_in_scope(
+        &self,
+        scope: &Scope,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<PaymentSummary>, i64)>;
+    /// One payment by number, or `None` when missing *or* outside the scope.
+    async fn payment_in_scope(&self, number: &str, scope: &Scope)
+    -> Result<Option<PaymentSummary>>;
+    /// The claims a payment reports (call after [`Store::payment_in_scope`]).
+    async fn payment_claims(&self, payment_id: i64) -> Result<Vec<Claim>>;
+    /// The payment's 835: (file name, X12 text).
+    async fn remittance_file(&self, payment_id: i64) -> Result<Option<(String, String)>>;
 }
 
 /// Walks the whole audit trail in order and checks its hash chain and head.

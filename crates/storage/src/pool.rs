@@ -613,4 +613,69 @@ impl Store for SqlStore {
     async fn audit_many(&self, events: &[AuditEvent]) -> Result<Vec<AuditEntry>> {
         crate::audit::append_many(self, events).await
     }
+
+    // ----- adjudication and payment -----
+    async fn insert_fees(&self, fees: &[domain::adjudication::Fee]) -> Result<()> {
+        crate::adjudication::insert_fees(self, fees).await
+    }
+    async fn fee_schedule(&self) -> Result<Vec<domain::adjudication::Fee>> {
+        crate::adjudication::fee_schedule(self).await
+    }
+    async fn received_claims(&self, limit: i64) -> Result<Vec<Claim>> {
+        crate::adjudication::received_claims(self, limit).await
+    }
+    async fn adjudication_inputs(&self, claims: &[Claim]) -> Result<AdjudicationInputs> {
+        crate::adjudication::inputs(self, claims).await
+    }
+    async fn record_adjudications(&self, done: &[Adjudicated]) -> Result<()> {
+        crate::adjudication::record(self, done, true).await
+    }
+    async fn insert_adjudication_notes(&self, done: &[Adjudicated]) -> Result<()> {
+        crate::adjudication::record(self, done, false).await
+    }
+    async fn line_explanations(&self, claim: &ClaimNumber) -> Result<Vec<LineExplanation>> {
+        crate::adjudication::explanations(self, claim).await
+    }
+    async fn payable_claims(
+        &self,
+        as_of: chrono::NaiveDate,
+    ) -> Result<Vec<(ClaimNumber, Tin, Option<chrono::NaiveDate>)>> {
+        crate::adjudication::payable(self, as_of).await
+    }
+    async fn payables(&self, claims: &[ClaimNumber]) -> Result<Vec<Payable>> {
+        crate::adjudication::payables(self, claims).await
+    }
+    async fn last_payment_id(&self) -> Result<i64> {
+        crate::adjudication::last_payment_id(self).await
+    }
+    async fn record_payments(&self, payments: &[NewPayment]) -> Result<()> {
+        crate::adjudication::record_payments(self, payments).await
+    }
+    async fn try_lease(&self, name: &str, holder: &str, now_ms: i64, ttl_ms: i64) -> Result<bool> {
+        crate::adjudication::try_lease(self, name, holder, now_ms, ttl_ms).await
+    }
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
+        crate::adjudication::release_lease(self, name, holder).await
+    }
+    async fn payments_in_scope(
+        &self,
+        scope: &Scope,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<PaymentSummary>, i64)> {
+        crate::adjudication::payments_in_scope(self, scope, offset, limit).await
+    }
+    async fn payment_in_scope(
+        &self,
+        number: &str,
+        scope: &Scope,
+    ) -> Result<Option<PaymentSummary>> {
+        crate::adjudication::payment_in_scope(self, number, scope).await
+    }
+    async fn payment_claims(&self, payment_id: i64) -> Result<Vec<Claim>> {
+        crate::adjudication::payment_claims(self, payment_id).await
+    }
+    async fn remittance_file(&self, payment_id: i64) -> Result<Option<(String, String)>> {
+        crate::adjudication::remittance_file(self, payment_id).await
+    }
 }

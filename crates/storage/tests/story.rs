@@ -19,6 +19,8 @@ use storage::{NewMember, NewOrg, NewUser, StorageError, Store};
 
 #[path = "story_parts/accounts.rs"]
 mod accounts;
+#[path = "story_parts/adjudication.rs"]
+mod adjudication;
 #[path = "story_parts/authorizations.rs"]
 mod authorizations;
 #[path = "story_parts/edi_core.rs"]
@@ -356,6 +358,7 @@ async fn story(store: Arc<dyn Store>) {
     intake::intake_story(store.clone(), npi, org).await;
 
     edi_core::edi_core_story(store.clone(), npi, &members, &c).await;
+    adjudication::adjudication_story(store.clone(), &c, &members[0].member.id, npi).await;
 }
 
 fn read_event(n: usize) -> AuditEvent {

@@ -6,7 +6,7 @@
 use crate::AppState;
 use crate::pages::{
     account, alerts, audit_log, authorizations, claims, eligibility, home, login, mfa, office,
-    outbox, pa_public, register, submissions, um_review, users, verify,
+    outbox, pa_public, register, remittance, submissions, um_review, users, verify,
 };
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
@@ -269,6 +269,27 @@ pub fn table() -> Vec<Route> {
             "/submissions/{id}/{ack}",
             May(P::SubmitClaims),
             get(submissions::download),
+        ),
+        // Claim status search and remittance (adjudication): the search is a POST so member
+        // IDs and dates of service stay out of URLs.
+        route(M::POST, "/claims", May(P::ViewClaims), post(claims::search)),
+        route(
+            M::GET,
+            "/remittance",
+            May(P::ViewRemittance),
+            get(remittance::list),
+        ),
+        route(
+            M::GET,
+            "/remittance/{number}",
+            May(P::ViewRemittance),
+            get(remittance::detail),
+        ),
+        route(
+            M::GET,
+            "/remittance/{number}/835",
+            May(P::ViewRemittance),
+            get(remittance::download),
         ),
         // Office administrators: their own office's users.
         route(

@@ -20,6 +20,7 @@ pub mod outbox;
 pub mod pa_public;
 pub mod proof;
 pub mod register;
+pub mod remittance;
 pub mod submissions;
 pub mod um_review;
 pub mod users;
@@ -52,6 +53,11 @@ const SIGNED_NAV: &[(&str, &str, Option<Permission>)] = &[
         "/submissions",
         "Submit claims",
         Some(Permission::SubmitClaims),
+    ),
+    (
+        "/remittance",
+        "Remittance",
+        Some(Permission::ViewRemittance),
     ),
     (
         "/authorizations",

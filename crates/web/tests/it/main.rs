@@ -9,6 +9,7 @@ mod core_endpoint;
 mod eligibility;
 mod matrix;
 mod phi;
+mod remittance;
 mod security;
 mod signin;
 mod submissions;

@@ -70,6 +70,8 @@ fn expected(path: &str) -> Option<Who> {
         "/submissions" | "/submissions/{id}" | "/submissions/{id}/{ack}" => {
             Only(&["claims", "edi"])
         }
+        // Remittance (adjudication): the claims entitlement too.
+        "/remittance" | "/remittance/{number}" | "/remittance/{number}/835" => Only(&["claims"]),
         "/office/users"
         | "/office/users/{id}/status"
         | "/office/users/{id}/claims"
@@ -111,6 +113,8 @@ struct Records {
     own_request: i64,
     other_request: i64,
     own_auth: String,
+    own_payment: String,
+    other_payment: String,
 }
 
 async fn records(app: &App) -> Records {
@@ -157,7 +161,23 @@ async fn records(app: &App) -> Records {
                 .unwrap()
         }
     };
+    let payment_to = |tin: Tin| {
+        let store = app.store.clone();
+        async move {
+            store
+                .payments_in_scope(&Scope::Tins(vec![tin]), 0, 1)
+                .await
+                .unwrap()
+                .0
+                .first()
+                .expect("the demo office has payments")
+                .number
+                .clone()
+        }
+    };
     Records {
+        own_payment: payment_to(own_tin).await,
+        other_payment: payment_to(other_tin).await,
         own_claim: claim_in(own_tin).await,
         other_claim: claim_in(other_tin).await,
         own_user: app.user("office").await.id,
@@ -181,6 +201,15 @@ fn fill(path: &str, r: &Records, own: bool) -> String {
     let claim = if own { &r.own_claim } else { &r.other_claim };
     let user = if own { r.own_user } else { r.other_user };
     let request = if own { r.own_request } else { r.other_request };
+    let claim = if path.starts_with("/remittance") {
+        if own {
+            &r.own_payment
+        } else {
+            &r.other_payment
+        }
+    } else {
+        claim
+    };
     let id = if path.starts_with("/office/users") || path.starts_with("/plan/users") {
         user
     } else {

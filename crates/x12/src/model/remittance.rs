@@ -152,7 +152,9 @@ impl Remittance {
     /// that they balance.
     pub fn to_x12(&self, env: &Envelope) -> String {
         let mut b = Body::default();
-        let mut bpr = vec!["BPR", "I", &self.amount, "C", &self.method];
+        // BPR01: I (remittance with payment) or H (notification only) when nothing is paid.
+        let handling = if self.method == "NON" { "H" } else { "I" };
+        let mut bpr = vec!["BPR", handling, &self.amount, "C", &self.method];
         bpr.extend(std::iter::repeat_n("", 11));
         bpr.push(&self.date);
         b.s(&bpr);
