@@ -11,8 +11,9 @@ use domain::member::{EligibilitySpan, Member, Sex, age_on};
 use domain::{Cents, ClaimNumber, Npi};
 
 const STREAM_CARE: u64 = 2;
-/// Claim numbers `n * 8 + k`: the visit claims use k = 0..=2, preventive care k = 4..=6.
-const FIRST_K: u64 = 4;
+/// Claim numbers `n * CLAIMS_PER_MEMBER_MAX + k`: the visit claims use k = 0..=3, their resent
+/// copies k = 4..=7, preventive care k = 8..=10.
+const FIRST_K: u64 = 8;
 
 /// The CPT preventive visit for an age (established patient) and the plan's fee in cents.
 fn well_visit(age: u32) -> (&'static str, i64) {

@@ -76,7 +76,7 @@ pub struct Generated {
 
 const STREAM_MEMBER: u64 = 1;
 /// Claim numbers are `n * CLAIMS_PER_MEMBER_MAX + k`, unique without coordination.
-pub(crate) const CLAIMS_PER_MEMBER_MAX: u64 = 8;
+pub(crate) const CLAIMS_PER_MEMBER_MAX: u64 = 12;
 
 /// Generates member number `n` (1-based) and their history, deterministically.
 pub fn member(world: &World, n: u64) -> Generated {

@@ -355,10 +355,11 @@ async fn story(store: Arc<dyn Store>) {
         (3, 6, 2, 4, 5)
     );
     assert!(store.size_bytes().await.unwrap() > 0);
-    intake::intake_story(store.clone(), npi, org).await;
-
+    // Claim status reads the story's claims before the engine's part adds more like them, and
+    // the engine's part reads every received claim before intake stores more.
     edi_core::edi_core_story(store.clone(), npi, &members, &c).await;
     adjudication::adjudication_story(store.clone(), &c, &members[0].member.id, npi).await;
+    intake::intake_story(store.clone(), npi, org).await;
 }
 
 fn read_event(n: usize) -> AuditEvent {
