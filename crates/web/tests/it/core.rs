@@ -766,3 +766,55 @@ async fn many_first_requests_at_once_share_one_verification() {
         );
     }
 }
+
+/// The X12 part of the PHI-exclusion test: the member with a distinctive street, city, ZIP and
+/// phone (`phi::seed_phi_member`) asked for by member ID and by name in a 270, and their claim
+/// in a 276; no 271 or 277 (nor any other field of the envelope) carries those values.
+#[tokio::test]
+async fn no_271_or_277_carries_a_members_address_or_phone() {
+    use crate::phi;
+    let app = App::new().await;
+    let member = phi::seed_phi_member(&app).await;
+    let npi = crate::eligibility::office_npi(&app, "office").await;
+    let dob = phi::BIRTH.replace('-', "");
+    let by_id = inquiry(&npi, phi::MEMBER_ID, &dob);
+    let mut by_name =
+        EligibilityRequest::from_tree(&x12::model::parse_bytes(by_id.as_bytes()).1[0].root)
+            .expect("our own 270 reads back");
+    by_name.subscriber.member_id = String::new();
+    by_name.subscriber.last = phi::LAST.to_uppercase();
+    by_name.subscriber.first = phi::FIRST.to_uppercase();
+    let by_name = by_name.to_x12(&env());
+    let status = status_request(
+        &npi,
+        &member.member,
+        &ClaimNumber::parse(&member.claims[0]).unwrap(),
+    );
+    for (what, payload_type, x12) in [
+        ("271 by member ID", payload::ELIGIBILITY_REQUEST, by_id),
+        ("271 by name", payload::ELIGIBILITY_REQUEST, by_name),
+        ("277", payload::STATUS_REQUEST, status),
+    ] {
+        let a = post(
+            &app.router,
+            "/core/realtime",
+            &fields(payload_type, &x12, "edi", PASSWORD),
+        )
+        .await;
+        assert_eq!(a.code(), "Success", "{what}: {:?}", a.fields);
+        accepted(a.payload());
+        assert!(
+            a.payload().contains(phi::MEMBER_ID),
+            "{what} answers about the PHI member: {}",
+            a.payload()
+        );
+        assert!(
+            !a.payload().contains("AAA*"),
+            "{what} found the member: {}",
+            a.payload()
+        );
+        for (name, value) in &a.fields {
+            phi::assert_x12_phi_free(&format!("{what} field {name}"), value);
+        }
+    }
+}
