@@ -3,19 +3,12 @@
 //    password from the emailed link, enrols two-step sign-in, sees the office home, signs out;
 // 2. an office user without claims inquiry finds claims absent, asks for it, the plan grants it,
 //    and claims appear.
-// The specs play the authenticator app (totp.ts) and read mail from the portal's outbox.
+// The specs play the authenticator app (signin.ts) and read mail from the portal's outbox.
 import { Browser, expect, Page, test } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Authenticator } from './totp';
-import { hasSecret, saveSecret, sharedCode } from './mfa-store';
+import { base, signIn, signOut } from './signin';
 
-const base = () => {
-  const url = process.env.PORTAL_BASE_URL;
-  if (!url) throw new Error('PORTAL_BASE_URL unset: global-setup did not run');
-  return url;
-};
-const demoPassword = () => process.env.PORTAL_DEMO_PASSWORD || 'e2e-demo-password';
 const shots = path.resolve(__dirname, '..', 'test-results');
 
 /** The demo office printed by `portal serve` on first start (global-setup keeps its output). */
@@ -24,38 +17,6 @@ function demoOffice(): { npi: string; tin: string } {
   const m = log.match(/NPI (\d{10})\s+TIN (\d{2}-\d{7})/);
   if (!m) throw new Error('the demo office is not in the portal-serve log');
   return { npi: m[1], tin: m[2] };
-}
-
-/** Signs in, enrolling two-step sign-in on the first time. Returns the account's authenticator. */
-async function signIn(page: Page, username: string, password: string, auth?: Authenticator): Promise<Authenticator> {
-  await page.goto(`${base()}/login`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Continue' }).click();
-  if (page.url().includes('/mfa/enrol')) {
-    await expect(page.getByRole('heading', { name: 'Set up two-step sign-in' })).toBeVisible();
-    await expect(page.locator('.qr svg')).toBeVisible();
-    const secret = (await page.locator('#totp-secret').textContent())!.replace(/\s+/g, '');
-    auth = new Authenticator(secret);
-    saveSecret(username, secret);
-    await page.getByLabel('Code from the app').fill(await sharedCode(username));
-    await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
-    await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
-    await expect(page.locator('#recovery-codes li')).toHaveCount(10);
-    await page.getByRole('link', { name: /I saved them/ }).click();
-  } else {
-    await expect(page.getByRole('heading', { name: 'Two-step sign-in' })).toBeVisible();
-    if (!auth && !hasSecret(username)) throw new Error(`${username} has MFA but the spec has no authenticator for it`);
-    await page.getByLabel('Code').fill(await sharedCode(username));
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  }
-  await expect(page.getByRole('heading', { level: 1 })).toContainText('Welcome');
-  return auth!;
-}
-
-async function signOut(page: Page) {
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page.getByText('You are signed out.')).toBeVisible();
 }
 
 async function newPage(browser: Browser): Promise<Page> {
@@ -71,8 +32,6 @@ async function newPage(browser: Browser): Promise<Page> {
 }
 
 test.describe.serial('accounts', () => {
-  let relations: Authenticator | undefined;
-
   test('register, plan approves, enrol MFA, sign in, office home, sign out', async ({ browser }) => {
     const office = demoOffice();
     const email = `pat.${Date.now()}@demo-office.test`;
@@ -98,7 +57,7 @@ test.describe.serial('accounts', () => {
 
     // 2. Provider relations verifies and approves.
     const staff = await newPage(browser);
-    relations = await signIn(staff, 'relations', demoPassword());
+    await signIn(staff, 'relations');
     await staff.goto(`${base()}/plan/registrations`);
     await staff.getByRole('link', { name: 'Pat Newhire' }).click();
     await expect(staff.getByText(/matches/)).toBeVisible();
@@ -139,7 +98,7 @@ test.describe.serial('accounts', () => {
   test('claims access is requested, absent, then granted', async ({ browser }) => {
     const office = demoOffice();
     const page = await newPage(browser);
-    await signIn(page, 'office', demoPassword());
+    await signIn(page, 'office');
     const nav = page.getByRole('navigation', { name: 'Main' });
     await expect(nav.getByRole('link', { name: 'Claims' })).toHaveCount(0);
     const refused = await page.goto(`${base()}/claims`);
@@ -154,7 +113,7 @@ test.describe.serial('accounts', () => {
     await expect(page.getByRole('status')).toContainText('claims access was sent');
 
     const staff = await newPage(browser);
-    relations = await signIn(staff, 'relations', demoPassword(), relations);
+    await signIn(staff, 'relations');
     await staff.goto(`${base()}/plan/registrations?kind=claims`);
     await staff.getByRole('link', { name: 'Olivia Office' }).click();
     await staff.getByRole('button', { name: 'Approve' }).click();
@@ -162,9 +121,9 @@ test.describe.serial('accounts', () => {
 
     // The same session, next page: claims are there.
     await page.goto(`${base()}/`);
-    await expect(nav.getByRole('link', { name: 'Claims' })).toBeVisible();
-    await nav.getByRole('link', { name: 'Claims' }).click();
-    await expect(page.getByRole('heading', { name: 'Claims' })).toBeVisible();
+    await expect(nav.getByRole('link', { name: 'Claims', exact: true })).toBeVisible();
+    await nav.getByRole('link', { name: 'Claims', exact: true }).click();
+    await expect(page.getByRole('heading', { name: 'Claims', exact: true })).toBeVisible();
     await expect(page.locator('table.data-table tbody tr').first()).toBeVisible();
     await page.screenshot({ path: path.join(shots, 'claims.png'), fullPage: true });
   });
@@ -172,8 +131,8 @@ test.describe.serial('accounts', () => {
   test('the page warns before the idle logoff and signs out at fifteen minutes', async ({ browser }) => {
     const page = await newPage(browser);
     await page.clock.install();
-    // office2, not claims: claims.spec.ts enrols the claims user's MFA in parallel.
-    await signIn(page, 'office2', demoPassword());
+    // Any account would do (sign-in is shared, signin.ts); office2 is signed in by no other test.
+    await signIn(page, 'office2');
     await page.goto(`${base()}/account`);
     const warning = page.locator('#idle-warning');
     await expect(warning).toBeHidden();

@@ -1,5 +1,5 @@
 // Prior authorization end to end in real Chromium:
-// (The office administrator plays the office user: other specs enrol the `office` account.)
+// (The office administrator plays the office user: accounts.spec.ts changes what `office` may do.)
 // 1. an office user opens one of the office's requests, then submits a new one for the same
 //    member (finding the servicing provider with the search, which keeps what was typed);
 // 2. the plan's reviewer finds it in the queue by deadline, takes it, is refused a denial
@@ -9,41 +9,9 @@
 // Screenshots of the queue, the timeline and the public metrics go to e2e/test-results/.
 import { Browser, expect, Page, test } from '@playwright/test';
 import * as path from 'node:path';
-import { Authenticator } from './totp';
+import { base, signIn, signOut } from './signin';
 
-const base = () => {
-  const url = process.env.PORTAL_BASE_URL;
-  if (!url) throw new Error('PORTAL_BASE_URL unset: global-setup did not run');
-  return url;
-};
-const demoPassword = () => process.env.PORTAL_DEMO_PASSWORD || 'e2e-demo-password';
 const shots = path.resolve(__dirname, '..', 'test-results');
-
-async function signIn(page: Page, username: string, auth?: Authenticator): Promise<Authenticator> {
-  await page.goto(`${base()}/login`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(demoPassword());
-  await page.getByRole('button', { name: 'Continue' }).click();
-  if (page.url().includes('/mfa/enrol')) {
-    const secret = (await page.locator('#totp-secret').textContent())!.replace(/\s+/g, '');
-    auth = new Authenticator(secret);
-    await page.getByLabel('Code from the app').fill(await auth.code());
-    await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
-    await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
-    await page.getByRole('link', { name: /I saved them/ }).click();
-  } else {
-    if (!auth) throw new Error(`${username} has MFA but the spec has no authenticator for it`);
-    await page.getByLabel('Code').fill(await auth.code());
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  }
-  await expect(page.getByRole('heading', { level: 1 })).toContainText('Welcome');
-  return auth!;
-}
-
-async function signOut(page: Page) {
-  await page.getByRole('button', { name: 'Sign out' }).click();
-  await expect(page.getByText('You are signed out.')).toBeVisible();
-}
 
 async function newPage(browser: Browser): Promise<Page> {
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
@@ -61,7 +29,7 @@ test('submit, review and decide, status and timeline', async ({ browser }) => {
   const page = await newPage(browser);
 
   // 1. The office user.
-  const office = await signIn(page, 'officeadmin');
+  await signIn(page, 'officeadmin');
   await page.getByRole('link', { name: 'Authorizations', exact: true }).first().click();
   await expect(page.getByRole('heading', { name: 'Authorizations' })).toBeVisible();
   await page.locator('#auths tbody tr a').first().click();
@@ -98,7 +66,7 @@ test('submit, review and decide, status and timeline', async ({ browser }) => {
   await signOut(page);
 
   // 2. The reviewer.
-  const reviewer = await signIn(page, 'reviewer');
+  await signIn(page, 'reviewer');
   await page.getByRole('link', { name: 'Review queue' }).click();
   await expect(page.getByRole('heading', { name: 'Utilization review' })).toBeVisible();
   await expect(page.locator('#queue')).toContainText(number);
@@ -119,11 +87,10 @@ test('submit, review and decide, status and timeline', async ({ browser }) => {
   await page.getByRole('button', { name: 'Record decision' }).click();
   await expect(page.locator('#notice')).toContainText('Decision recorded');
   await expect(page.locator('#auth-status')).toHaveText('Denied');
-  void reviewer;
   await signOut(page);
 
   // 3. The office user again: status, reason, timeline, notification.
-  await signIn(page, 'officeadmin', office);
+  await signIn(page, 'officeadmin');
   await page.getByRole('link', { name: 'Authorizations', exact: true }).first().click();
   await expect(page.locator('#unseen')).toBeVisible();
   await page.getByRole('link', { name: number }).click();

@@ -2,44 +2,23 @@
 // the recent claims, a claim's status in words with each line explained, a search by member ID
 // and dates of service (a POST: nothing of it in the address bar), a search with a mistake, the
 // payments list, a payment with its claims, and the 835 download.
-import { expect, Page, test } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Authenticator } from './totp';
+import { base, signIn } from './signin';
 
-const base = () => {
-  const url = process.env.PORTAL_BASE_URL;
-  if (!url) throw new Error('PORTAL_BASE_URL unset: global-setup did not run');
-  return url;
-};
-const demoPassword = () => process.env.PORTAL_DEMO_PASSWORD || 'e2e-demo-password';
 const shots = path.resolve(__dirname, '..', 'test-results');
-
-/** First sign-in of the claims user: password, then two-step enrolment. */
-async function signInClaims(page: Page) {
-  await page.goto(`${base()}/login`);
-  await page.getByLabel('Username').fill('claims');
-  await page.getByLabel('Password').fill(demoPassword());
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await expect(page.getByRole('heading', { name: 'Set up two-step sign-in' })).toBeVisible();
-  const secret = (await page.locator('#totp-secret').textContent())!.replace(/\s+/g, '');
-  const auth = new Authenticator(secret);
-  await page.getByLabel('Code from the app').fill(await auth.code());
-  await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
-  await page.getByRole('link', { name: /I saved them/ }).click();
-  await expect(page.getByRole('heading', { level: 1 })).toContainText('Welcome');
-}
 
 test('claim status search and remittance as the claims user', async ({ page }) => {
   page.on('console', (msg) => {
     const text = msg.text();
     if (msg.type() === 'error' && !/status of 4\d\d/.test(text)) throw new Error(`console error: ${text}`);
   });
-  await signInClaims(page);
+  await signIn(page, 'claims');
   const nav = page.getByRole('navigation', { name: 'Main' });
 
   // Recent claims, then one claim: status in words, lines explained.
-  await nav.getByRole('link', { name: 'Claims' }).click();
+  await nav.getByRole('link', { name: 'Claims', exact: true }).click();
   await expect(page.getByRole('heading', { name: 'Claims', exact: true })).toBeVisible();
   const first = page.locator('#claims tbody tr').first();
   await expect(first).toBeVisible();

@@ -5,36 +5,9 @@
 // the dashboard go to e2e/test-results/.
 import { expect, Page, test } from '@playwright/test';
 import * as path from 'node:path';
-import { hasSecret, saveSecret, sharedCode } from './mfa-store';
+import { base, signIn } from './signin';
 
-const base = () => {
-  const url = process.env.PORTAL_BASE_URL;
-  if (!url) throw new Error('PORTAL_BASE_URL unset: global-setup did not run');
-  return url;
-};
-const demoPassword = () => process.env.PORTAL_DEMO_PASSWORD || 'e2e-demo-password';
 const shots = path.resolve(__dirname, '..', 'test-results');
-
-/** Signs in as the demo `office` user, enrolling two-step sign-in the first time (any spec). */
-async function signIn(page: Page, username: string) {
-  await page.goto(`${base()}/login`);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(demoPassword());
-  await page.getByRole('button', { name: 'Continue' }).click();
-  if (page.url().includes('/mfa/enrol')) {
-    const secret = (await page.locator('#totp-secret').textContent())!.replace(/\s+/g, '');
-    saveSecret(username, secret);
-    await page.getByLabel('Code from the app').fill(await sharedCode(username));
-    await page.getByRole('button', { name: 'Turn on two-step sign-in' }).click();
-    await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
-    await page.getByRole('link', { name: /I saved them/ }).click();
-  } else {
-    if (!hasSecret(username)) throw new Error(`${username} has MFA but no spec saved its secret`);
-    await page.getByLabel('Code').fill(await sharedCode(username));
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  }
-  await expect(page.getByRole('heading', { level: 1 })).toContainText('Welcome');
-}
 
 test.describe.serial('eligibility', () => {
   let page: Page;

@@ -2,12 +2,8 @@
 // errors (which would include CSP violations), and a screenshot for a human to judge the design.
 import { expect, test } from '@playwright/test';
 import * as path from 'node:path';
+import { base } from './signin';
 
-const base = () => {
-  const url = process.env.PORTAL_BASE_URL;
-  if (!url) throw new Error('PORTAL_BASE_URL unset: global-setup did not run');
-  return url;
-};
 
 test('home page renders with the portal layout', async ({ page }) => {
   const problems: string[] = [];

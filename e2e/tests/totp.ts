@@ -1,5 +1,5 @@
 // RFC 6238 TOTP (SHA-1, 6 digits, 30 s) for the specs, which play the part of an authenticator
-// app. Each account remembers the last step it used, because the portal accepts a step once.
+// app. Which step to use, shared between workers, is signin.ts's business.
 import { createHmac } from 'node:crypto';
 
 function base32Decode(s: string): Buffer {
@@ -27,25 +27,4 @@ export function codeAt(secret: string, step: number): string {
   const offset = mac[mac.length - 1] & 0x0f;
   const n = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
   return n.toString().padStart(6, '0');
-}
-
-const nowStep = () => Math.floor(Date.now() / 1000 / 30);
-
-/** An authenticator for one account: never offers a step it already offered. */
-export class Authenticator {
-  private last = -1;
-  constructor(readonly secret: string) {}
-
-  /** A code the portal will take: a step after the last one used, within one step of now. */
-  async code(): Promise<string> {
-    for (;;) {
-      const now = nowStep();
-      const step = Math.max(this.last + 1, now - 1);
-      if (step <= now + 1) {
-        this.last = step;
-        return codeAt(this.secret, step);
-      }
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
 }
