@@ -410,17 +410,22 @@ pub(crate) async fn enrol_totp(
     user_id: i64,
     secret: &str,
     hashes: &[String],
-) -> Result<()> {
-    on_pool!(store, p, DB => {
+) -> Result<bool> {
+    // Only an account without a secret enrols (new, or reset by an administrator): two sign-ins
+    // that both reached enrolment cannot replace each other's authenticator.
+    const SQL: &str = "UPDATE users SET totp_secret = $1, totp_last_step = NULL WHERE id = $2 AND totp_secret IS NULL";
+    Ok(on_pool!(store, p, DB => {
         let mut tx = p.begin().await?;
-        sqlx::query::<DB>("UPDATE users SET totp_secret = $1, totp_last_step = NULL WHERE id = $2").bind(secret).bind(user_id).execute(&mut *tx).await?;
+        if sqlx::query::<DB>(SQL).bind(secret).bind(user_id).execute(&mut *tx).await?.rows_affected() != 1 {
+            return Ok(false);
+        }
         sqlx::query::<DB>("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
         for h in hashes {
             sqlx::query::<DB>("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)").bind(user_id).bind(h).execute(&mut *tx).await?;
         }
         tx.commit().await?;
-    });
-    Ok(())
+        true
+    }))
 }
 
 pub(crate) async fn reset_totp(store: &SqlStore, user_id: i64) -> Result<()> {

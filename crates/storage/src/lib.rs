@@ -162,13 +162,14 @@ pub trait Store: Send + Sync {
     /// returns the new throttle state, using [`Throttle::after_failure`].
     async fn record_sign_in_failure(&self, user_id: i64, now: DateTime<Utc>) -> Result<Throttle>;
     async fn clear_sign_in_failures(&self, user_id: i64) -> Result<()>;
-    /// Enrols MFA: stores the secret and the recovery codes' hashes (replacing any old ones).
+    /// Enrols MFA: stores the secret and the recovery codes' hashes, only for an account that
+    /// has no secret (new or reset); `false` (nothing changed) when it is already enrolled.
     async fn enrol_totp(
         &self,
         user_id: i64,
         secret: &str,
         recovery_hashes: &[String],
-    ) -> Result<()>;
+    ) -> Result<bool>;
     /// Resets MFA (plan admin): clears secret, last step and recovery codes and ends every
     /// session of the user.
     async fn reset_totp(&self, user_id: i64) -> Result<()>;

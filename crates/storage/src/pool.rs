@@ -311,7 +311,7 @@ impl Store for SqlStore {
         user_id: i64,
         secret: &str,
         recovery_hashes: &[String],
-    ) -> Result<()> {
+    ) -> Result<bool> {
         accounts::enrol_totp(self, user_id, secret, recovery_hashes).await
     }
     async fn reset_totp(&self, user_id: i64) -> Result<()> {

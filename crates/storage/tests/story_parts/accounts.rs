@@ -131,10 +131,19 @@ pub async fn accounts_story(store: Arc<dyn Store>, org: i64, user: i64, claim: &
 
     // TOTP: enrolment, steps accepted once, recovery codes used once.
     let hashes: Vec<String> = (0..3).map(|i| format!("hash{i}")).collect();
-    store
-        .enrol_totp(user, "JBSWY3DPEHPK3PXP", &hashes)
-        .await
-        .unwrap();
+    assert!(
+        store
+            .enrol_totp(user, "JBSWY3DPEHPK3PXP", &hashes)
+            .await
+            .unwrap()
+    );
+    // A second enrolment (another sign-in that reached the enrolment page) changes nothing.
+    assert!(
+        !store
+            .enrol_totp(user, "KRSXG5CTMVRXEZLU", &["other".to_string()])
+            .await
+            .unwrap()
+    );
     assert_eq!(
         store
             .user(user)

@@ -125,14 +125,36 @@ pub async fn enrol_submit(
     let codes = mfa::new_recovery_codes();
     let hashes: Vec<String> = codes.iter().map(|c| mfa::recovery_hash(c)).collect();
     let stored = async {
-        state.store.enrol_totp(user_id, &secret, &hashes).await?;
+        if !state.store.enrol_totp(user_id, &secret, &hashes).await? {
+            return Ok(false);
+        }
         // The confirming code cannot be used again to sign in.
-        state.store.use_totp_step(user_id, step).await
+        state.store.use_totp_step(user_id, step).await?;
+        Ok::<_, storage::StorageError>(true)
     }
     .await;
-    if let Err(e) = stored {
-        tracing::error!(error = %e, "could not store the MFA enrolment");
-        return errors::unavailable(&state);
+    match stored {
+        Ok(true) => {}
+        // Another sign-in enrolled this account since the password was accepted here: this
+        // one's secret is not the account's, so it starts over (and meets the code step).
+        Ok(false) => {
+            audit::event(
+                &state,
+                Actor::from(&pending.identity),
+                pending.source.as_str(),
+                "mfa.enrol_refused",
+                "user",
+                &user_id.to_string(),
+                "already enrolled",
+            )
+            .await;
+            let _ = state.store.end_session(&pending.session.token_hash).await;
+            return axum::response::Redirect::to("/login").into_response();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not store the MFA enrolment");
+            return errors::unavailable(&state);
+        }
     }
     let src = pending.source.as_str();
     let actor = || Actor::from(&pending.identity);

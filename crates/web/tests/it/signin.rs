@@ -285,3 +285,57 @@ async fn sign_in_attempts_are_rate_limited_per_address() {
     // Other pages are not limited.
     assert_eq!(app.get("/login", None).await.status, StatusCode::OK);
 }
+
+/// Two sign-ins that both passed the password before the account had two-step sign-in reach
+/// the enrolment page with different secrets: the first to confirm enrols the account; the
+/// second is sent back to sign in and replaces nothing (its secret is not the account's).
+#[tokio::test]
+async fn a_second_enrolment_cannot_replace_the_first() {
+    let app = App::new().await;
+    let mut sessions = Vec::new();
+    for _ in 0..2 {
+        let r = password_step(&app, "network", PASSWORD).await;
+        assert_eq!(r.location(), "/mfa/enrol");
+        let mut pending = r.new_session().unwrap();
+        let page = app.get("/mfa/enrol", Some(&pending)).await;
+        let secret: String = text_of(&page.body, "totp-secret")
+            .unwrap()
+            .split_whitespace()
+            .collect();
+        pending.csrf = csrf_in(&page.body);
+        sessions.push((pending, secret));
+    }
+    assert_ne!(
+        sessions[0].1, sessions[1].1,
+        "one secret per enrolment attempt"
+    );
+    let (first, first_secret) = &sessions[0];
+    let code = domain::mfa::code_at(first_secret, now()).unwrap();
+    let done = app
+        .post("/mfa/enrol", Some(first), &[("code", &code)])
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+
+    let (second, second_secret) = &sessions[1];
+    let code = domain::mfa::code_at(second_secret, now()).unwrap();
+    let late = app
+        .post("/mfa/enrol", Some(second), &[("code", &code)])
+        .await;
+    assert_eq!(late.status, StatusCode::SEE_OTHER, "{}", late.body);
+    assert_eq!(late.location(), "/login", "it starts over");
+    let user = app
+        .store
+        .user_by_username("network")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        user.totp_secret.as_deref(),
+        Some(first_secret.as_str()),
+        "the first enrolment stands"
+    );
+    assert!(
+        app.store.session(&second.hash()).await.unwrap().is_none(),
+        "the late enrolment's session is ended"
+    );
+}
