@@ -2,7 +2,7 @@
 
 use crate::error::corrupt;
 use crate::plan::{decode, split_list};
-use crate::pool::{INSERT_CHUNK, SqlStore};
+use crate::pool::SqlStore;
 use crate::{Result, on_pool};
 use chrono::NaiveDate;
 use domain::access::Scope;
@@ -42,11 +42,14 @@ pub struct ClaimQuery {
     pub limit: i64,
 }
 
-pub(crate) async fn insert(store: &SqlStore, claims: &[Claim]) -> Result<()> {
-    on_pool!(store, p, DB => {
-        let mut tx = p.begin().await?;
-        for chunk in claims.chunks(INSERT_CHUNK) {
-            let mut q = QueryBuilder::<DB>::new(
+/// Inserts claims with their lines and adjustments inside an open transaction `$tx` of backend
+/// `$DB`, in chunks: the one claim insert, shared by batch loading and 837 intake (whose own
+/// transaction also holds the interchange record).
+macro_rules! insert_claims_in {
+    ($tx:ident, $claims:expr, $DB:ty) => {{
+        let claims: &[domain::claim::Claim] = $claims;
+        for chunk in claims.chunks(crate::pool::INSERT_CHUNK) {
+            let mut q = sqlx::QueryBuilder::<$DB>::new(
                 "INSERT INTO claims (number, form, patient_account, member_id, billing_npi, rendering_npi, diagnoses, place_of_service, received, status, payment_number, payment_date) ",
             );
             q.push_values(chunk, |mut b, c| {
@@ -55,11 +58,11 @@ pub(crate) async fn insert(store: &SqlStore, claims: &[Claim]) -> Result<()> {
                     .push_bind(c.diagnoses.join(",")).push_bind(&c.place_of_service).push_bind(c.received).push_bind(c.status.code())
                     .push_bind(c.payment.as_ref().map(|p| p.number.clone())).push_bind(c.payment.as_ref().map(|p| p.date));
             });
-            q.build().execute(&mut *tx).await?;
+            q.build().execute(&mut *$tx).await?;
 
-            let lines: Vec<(&ClaimNumber, &ClaimLine)> = chunk.iter().flat_map(|c| c.lines.iter().map(move |l| (&c.number, l))).collect();
-            for lines in lines.chunks(INSERT_CHUNK) {
-                let mut q = QueryBuilder::<DB>::new(
+            let lines: Vec<(&domain::ClaimNumber, &domain::claim::ClaimLine)> = chunk.iter().flat_map(|c| c.lines.iter().map(move |l| (&c.number, l))).collect();
+            for lines in lines.chunks(crate::pool::INSERT_CHUNK) {
+                let mut q = sqlx::QueryBuilder::<$DB>::new(
                     "INSERT INTO claim_lines (claim_number, line_number, procedure, modifiers, revenue_code, units, service_date, billed, allowed, paid) ",
                 );
                 q.push_values(lines, |mut b, (n, l)| {
@@ -67,21 +70,29 @@ pub(crate) async fn insert(store: &SqlStore, claims: &[Claim]) -> Result<()> {
                         .push_bind(&l.revenue_code).push_bind(i64::from(l.units)).push_bind(l.service_date)
                         .push_bind(l.billed.0).push_bind(l.allowed.0).push_bind(l.paid.0);
                 });
-                q.build().execute(&mut *tx).await?;
+                q.build().execute(&mut *$tx).await?;
             }
 
-            let adjustments: Vec<(&ClaimNumber, u16, usize, &Adjustment)> = chunk.iter()
+            let adjustments: Vec<(&domain::ClaimNumber, u16, usize, &domain::claim::Adjustment)> = chunk.iter()
                 .flat_map(|c| c.lines.iter().flat_map(move |l| l.adjustments.iter().enumerate().map(move |(i, a)| (&c.number, l.line_number, i, a))))
                 .collect();
-            for adjustments in adjustments.chunks(INSERT_CHUNK) {
-                let mut q = QueryBuilder::<DB>::new("INSERT INTO claim_adjustments (claim_number, line_number, seq, group_code, reason, amount, remark) ");
+            for adjustments in adjustments.chunks(crate::pool::INSERT_CHUNK) {
+                let mut q = sqlx::QueryBuilder::<$DB>::new("INSERT INTO claim_adjustments (claim_number, line_number, seq, group_code, reason, amount, remark) ");
                 q.push_values(adjustments, |mut b, (n, line, seq, a)| {
                     b.push_bind(n.as_str()).push_bind(i64::from(*line)).push_bind(*seq as i64).push_bind(a.group.code())
                         .push_bind(&a.reason).push_bind(a.amount.0).push_bind(&a.remark);
                 });
-                q.build().execute(&mut *tx).await?;
+                q.build().execute(&mut *$tx).await?;
             }
         }
+    }};
+}
+pub(crate) use insert_claims_in;
+
+pub(crate) async fn insert(store: &SqlStore, claims: &[Claim]) -> Result<()> {
+    on_pool!(store, p, DB => {
+        let mut tx = p.begin().await?;
+        insert_claims_in!(tx, claims, DB);
         tx.commit().await?;
     });
     Ok(())

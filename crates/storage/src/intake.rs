@@ -7,7 +7,7 @@ use crate::plan::decode;
 use crate::pool::{INSERT_CHUNK, SqlStore};
 use crate::{Result, StorageError, on_pool};
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::claim::{Claim, ClaimLine};
+use domain::claim::Claim;
 use domain::member::EligibilitySpan;
 use domain::plan::LineOfBusiness;
 use domain::{Cents, ClaimNumber, MemberId, Npi, Tin};
@@ -243,30 +243,7 @@ pub(crate) async fn store_interchange(
             .bind(&ix.source).bind(&ix.file_name).bind(ix.bytes).bind(&ix.forms).bind(ix.status.code())
             .bind(ix.claims_accepted).bind(ix.claims_rejected).bind(&ix.ack_999).bind(&ix.ack_277ca).bind(&ix.findings)
             .fetch_one(&mut *tx).await?;
-        for chunk in claims.chunks(INSERT_CHUNK) {
-            let mut q = QueryBuilder::<DB>::new(
-                "INSERT INTO claims (number, form, patient_account, member_id, billing_npi, rendering_npi, diagnoses, place_of_service, received, status, payment_number, payment_date) ",
-            );
-            q.push_values(chunk, |mut b, c| {
-                b.push_bind(c.number.as_str()).push_bind(c.form.code()).push_bind(&c.patient_account).push_bind(c.member.as_str())
-                    .push_bind(c.billing_npi.as_str().to_string()).push_bind(c.rendering_npi.map(|n| n.as_str().to_string()))
-                    .push_bind(c.diagnoses.join(",")).push_bind(&c.place_of_service).push_bind(c.received).push_bind(c.status.code())
-                    .push_bind(c.payment.as_ref().map(|p| p.number.clone())).push_bind(c.payment.as_ref().map(|p| p.date));
-            });
-            q.build().execute(&mut *tx).await?;
-            let lines: Vec<(&ClaimNumber, &ClaimLine)> = chunk.iter().flat_map(|c| c.lines.iter().map(move |l| (&c.number, l))).collect();
-            for lines in lines.chunks(INSERT_CHUNK) {
-                let mut q = QueryBuilder::<DB>::new(
-                    "INSERT INTO claim_lines (claim_number, line_number, procedure, modifiers, revenue_code, units, service_date, billed, allowed, paid) ",
-                );
-                q.push_values(lines, |mut b, (n, l)| {
-                    b.push_bind(n.as_str()).push_bind(i64::from(l.line_number)).push_bind(&l.procedure).push_bind(l.modifiers.join(","))
-                        .push_bind(&l.revenue_code).push_bind(i64::from(l.units)).push_bind(l.service_date)
-                        .push_bind(l.billed.0).push_bind(l.allowed.0).push_bind(l.paid.0);
-                });
-                q.build().execute(&mut *tx).await?;
-            }
-        }
+        crate::claims::insert_claims_in!(tx, claims, DB);
         for chunk in results.chunks(INSERT_CHUNK) {
             let mut q = QueryBuilder::<DB>::new(
                 "INSERT INTO interchange_claims (interchange_id, seq, set_control, patient_account, member_id, billing_npi, charge, claim_number, status_code, reason) ",
