@@ -5,8 +5,9 @@
 //!   granted the first medical group's TIN) and an office user `bench-office` of that group
 //!   with a signed-in session (cookie token and CSRF token, made directly through the store as
 //!   the web tests do) — and writes the ids to ask about: `members.txt` (members spread over the
-//!   whole plan), `claims.txt` (claims billed under the partner's TIN), `session.txt`. Run
-//!   again on the same database, it only makes a new session (they end after 15 idle minutes).
+//!   whole plan), `claims.txt` (claims billed under the partner's TIN), `session.txt`, and
+//!   `reviewer-session.txt` (a UM reviewer `bench-reviewer`, for the review queue). Run again on
+//!   the same database, it only makes new sessions (they end after 15 idle minutes).
 //! - `loadgen run --url URL --kind 270|276|form ...`: sends requests at a fixed rate
 //!   (open loop: request i is due at start + i/rate whatever happened to earlier ones) over
 //!   keep-alive connections, and measures each latency from the time the request was *due*,
@@ -213,6 +214,44 @@ async fn prepare(url: &str, out: &std::path::Path, password: &str, n: usize) -> 
         .await?;
     std::fs::write(
         out.join("session.txt"),
+        format!("portal_session={token}\n{csrf}\n"),
+    )?;
+
+    // A utilization-management reviewer's session too, for the review queue under load.
+    let reviewer = match store.user_by_username("bench-reviewer").await? {
+        Some(u) => u.id,
+        None => {
+            let plan = store
+                .create_org(&NewOrg {
+                    kind: OrgKind::Plan,
+                    name: "Benchmark plan staff".into(),
+                    tin: None,
+                    network: None,
+                    claims_allowed: false,
+                })
+                .await?;
+            store
+                .create_user(&NewUser {
+                    claims: false,
+                    ..user("bench-reviewer", Role::UmReviewer, plan)
+                })
+                .await?
+        }
+    };
+    let (token, csrf) = (domain::session::new_token(), domain::session::new_token());
+    store
+        .create_session(&NewSession {
+            token_hash: domain::session::token_hash(&token),
+            user_id: reviewer,
+            stage: domain::session::SessionStage::Full,
+            csrf: csrf.clone(),
+            created_at: chrono::Utc::now(),
+            source: "loadgen".into(),
+            user_agent: "loadgen".into(),
+        })
+        .await?;
+    std::fs::write(
+        out.join("reviewer-session.txt"),
         format!("portal_session={token}\n{csrf}\n"),
     )?;
 
