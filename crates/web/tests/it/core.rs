@@ -818,3 +818,76 @@ async fn no_271_or_277_carries_a_members_address_or_phone() {
         }
     }
 }
+
+/// A 278 request over CAQH CORE: the partner (granted the demo office's TIN) asks for 97110 for
+/// a covered Medi-Cal member of the plan; the answer is a 278 response that passes X217, with
+/// the authorization number in HCR (A1 when an auto-approval rule matches, A4 pended otherwise),
+/// and the request is in the plan's review records.
+#[tokio::test]
+async fn a_278_over_core_gets_a_valid_278_response() {
+    use x12::model::ServiceReview;
+    let app = App::new().await;
+    let d = demo(&app.store).await;
+    let today = Utc::now().date_naive();
+    let mut member = None;
+    for c in &d.own {
+        let r = app.store.member(&c.member).await.unwrap().unwrap();
+        if r.spans.iter().any(|s| {
+            s.line_of_business == domain::plan::LineOfBusiness::MediCal
+                && s.covers(today)
+                && s.covers(today + chrono::Days::new(40))
+        }) {
+            member = Some((r.member, c.billing_npi));
+            break;
+        }
+    }
+    let (m, npi) = member.expect("a covered Medi-Cal member of the demo office");
+    let ymd = |x: chrono::NaiveDate| x.format("%Y%m%d").to_string();
+    let request = ServiceReview {
+        umo: Party {
+            name: "ORANGE COAST HEALTH PLAN".into(),
+            id: "OCHP1".into(),
+        },
+        requester: Party {
+            name: "DEMO OFFICE".into(),
+            id: npi.as_str().into(),
+        },
+        subscriber: Person {
+            last: m.last_name.to_uppercase(),
+            first: m.first_name.to_uppercase(),
+            member_id: m.id.as_str().into(),
+            dob: ymd(m.birth_date),
+            gender: "F".into(),
+            address: None,
+        },
+        trace: "T278CORE1".into(),
+        category: "HS".into(),
+        certification_type: "I".into(),
+        service_type: "2".into(),
+        facility_code: "11".into(),
+        diagnoses: vec!["M545".into()],
+        event_date: format!("{}-{}", ymd(today), ymd(today + chrono::Days::new(30))),
+        procedures: vec!["97110".into()],
+        units: vec!["8".into()],
+        ..Default::default()
+    }
+    .to_x12(&env());
+    let a = post(
+        &app.router,
+        "/core/realtime",
+        &fields(payload::REVIEW_REQUEST, &request, "edi", PASSWORD),
+    )
+    .await;
+    assert_eq!(a.code(), "Success", "{:?}", a.fields);
+    assert_eq!(a.get("PayloadType"), payload::REVIEW_RESPONSE);
+    let body = a.payload();
+    accepted(body);
+    let (_, sets) = x12::model::parse_bytes(body.as_bytes());
+    let answer = ServiceReview::from_tree(&sets[0].root).expect("a 278 response");
+    let decision = answer.decision.expect("an HCR decision, not a rejection");
+    assert!(["A1", "A4"].contains(&decision.action.as_str()), "{body}");
+    let number = domain::AuthNumber::parse(&decision.auth_number).expect("an authorization number");
+    let stored = app.store.auth(&number).await.unwrap().expect("stored");
+    assert_eq!(stored.member, m.id);
+    assert_eq!(stored.services[0].procedure, "97110");
+}
