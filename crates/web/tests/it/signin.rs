@@ -109,7 +109,16 @@ async fn first_sign_in_enrols_mfa_then_later_sign_ins_need_a_fresh_code() {
     let mut pending = carry(&r, None).unwrap();
     let page = app.get("/login/code", Some(&pending)).await;
     pending.csrf = csrf_in(&page.body);
-    let reused = domain::mfa::code_at(&secret, now()).unwrap();
+    // The very step the enrolment confirmed (not "now": a 30-second boundary may have passed).
+    let used = app
+        .store
+        .user_by_username("office")
+        .await
+        .unwrap()
+        .unwrap()
+        .totp_last_step
+        .expect("the enrolment's step is recorded");
+    let reused = domain::mfa::code_at(&secret, used * 30).unwrap();
     let r = app
         .post("/login/code", Some(&pending), &[("code", &reused)])
         .await;
