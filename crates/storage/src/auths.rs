@@ -357,6 +357,35 @@ pub(crate) async fn get(store: &SqlStore, number: &AuthNumber) -> Result<Option<
     from_row(a, services).map(Some)
 }
 
+/// Requests whose stored deadline was never computed (stored before migration 0006 added it, with
+/// its placeholder before 1971) get the domain clock's deadline, in one transaction; a no-op
+/// once done, so every open may call it.
+pub(crate) async fn backfill_deadlines(store: &SqlStore) -> Result<u64> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        columns!(),
+        " FROM auth_requests WHERE due_at < $1"
+    );
+    const SET: &str = "UPDATE auth_requests SET due_at = $1 WHERE number = $2";
+    let placeholder = DateTime::<Utc>::from_timestamp(31_536_000, 0).expect("valid");
+    Ok(on_pool!(store, p, DB => {
+        let rows = sqlx::query_as::<DB, AuthRow>(SQL).bind(placeholder).fetch_all(p).await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = p.begin().await?;
+        let n = rows.len() as u64;
+        for row in rows {
+            // The deadline depends on the request's dates, urgency and pend, not its services.
+            let a = from_row(row, Vec::new())?;
+            sqlx::query::<DB>(SET).bind(a.deadline().due).bind(a.number.as_str()).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        tracing::info!(requests = n, "computed the decision deadlines of earlier authorizations");
+        n
+    }))
+}
+
 /// One stored request with its services (in order).
 pub(crate) fn from_row(a: AuthRow, services: Vec<ServiceRow>) -> Result<AuthRequest> {
     Ok(AuthRequest {

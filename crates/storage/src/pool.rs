@@ -113,7 +113,9 @@ impl SqlStore {
                 )));
             }
         };
-        Ok(SqlStore { pool })
+        let store = SqlStore { pool };
+        crate::auths::backfill_deadlines(&store).await?;
+        Ok(store)
     }
 
     async fn count(&self, table: &'static str) -> Result<i64> {
