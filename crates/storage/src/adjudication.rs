@@ -5,16 +5,14 @@
 //! reads, scoped by the payee's TIN.
 
 use crate::error::corrupt;
-use crate::plan::{decode, split_list};
+use crate::plan::decode;
 use crate::pool::{INSERT_CHUNK, SqlStore};
 use crate::{Result, StorageError, on_pool};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::access::Scope;
 use domain::adjudication::{Fee, PriorService};
 use domain::auth::AuthRequest;
-use domain::claim::{
-    Adjustment, AdjustmentGroup, Claim, ClaimForm, ClaimLine, ClaimStatus, PaymentRef,
-};
+use domain::claim::{Adjustment, Claim};
 use domain::member::EligibilitySpan;
 use domain::plan::LineOfBusiness;
 use domain::{Cents, ClaimNumber, MemberId, Npi, Tin};
@@ -111,7 +109,7 @@ fn npi(column: &str, s: &str) -> Result<Npi> {
 }
 
 /// `IN ($1, $2, ...)` over `values`.
-fn push_in<DB: sqlx::Database>(b: &mut QueryBuilder<DB>, values: &[String])
+pub(crate) fn push_in<DB: sqlx::Database>(b: &mut QueryBuilder<DB>, values: &[String])
 where
     for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
@@ -161,136 +159,11 @@ pub(crate) async fn fee_schedule(store: &SqlStore) -> Result<Vec<Fee>> {
 // ---------------------------------------------------------------------------------------------
 // Loading claims a batch at a time
 
-#[derive(sqlx::FromRow)]
-struct ClaimRow {
-    number: String,
-    form: String,
-    patient_account: String,
-    member_id: String,
-    billing_npi: String,
-    rendering_npi: Option<String>,
-    diagnoses: String,
-    place_of_service: String,
-    received: NaiveDate,
-    status: String,
-    payment_number: Option<String>,
-    payment_date: Option<NaiveDate>,
-}
-
-#[derive(sqlx::FromRow)]
-struct LineRow {
-    claim_number: String,
-    line_number: i64,
-    procedure: String,
-    modifiers: String,
-    revenue_code: Option<String>,
-    units: i64,
-    service_date: NaiveDate,
-    billed: i64,
-    allowed: i64,
-    paid: i64,
-}
-
-#[derive(sqlx::FromRow)]
-struct AdjustmentRow {
-    claim_number: String,
-    line_number: i64,
-    group_code: String,
-    reason: String,
-    amount: i64,
-    remark: Option<String>,
-}
-
-/// Whole claims (lines, adjustments) by number, three queries per thousand, in the given order.
-async fn load_claims(store: &SqlStore, numbers: &[String]) -> Result<Vec<Claim>> {
-    let mut out = Vec::with_capacity(numbers.len());
-    for chunk in numbers.chunks(INSERT_CHUNK) {
-        let (rows, lines, adjustments): (Vec<ClaimRow>, Vec<LineRow>, Vec<AdjustmentRow>) = on_pool!(store, p, DB => {
-            let mut b = QueryBuilder::<DB>::new("SELECT number, form, patient_account, member_id, billing_npi, rendering_npi, diagnoses, place_of_service, received, status, payment_number, payment_date FROM claims WHERE number");
-            push_in(&mut b, chunk);
-            let rows = b.build_query_as::<ClaimRow>().fetch_all(p).await?;
-            let mut b = QueryBuilder::<DB>::new("SELECT claim_number, line_number, procedure, modifiers, revenue_code, units, service_date, billed, allowed, paid FROM claim_lines WHERE claim_number");
-            push_in(&mut b, chunk);
-            b.push(" ORDER BY claim_number, line_number");
-            let lines = b.build_query_as::<LineRow>().fetch_all(p).await?;
-            let mut b = QueryBuilder::<DB>::new("SELECT claim_number, line_number, group_code, reason, amount, remark FROM claim_adjustments WHERE claim_number");
-            push_in(&mut b, chunk);
-            b.push(" ORDER BY claim_number, line_number, seq");
-            let adj = b.build_query_as::<AdjustmentRow>().fetch_all(p).await?;
-            (rows, lines, adj)
-        });
-        let mut adj_by: HashMap<(String, i64), Vec<Adjustment>> = HashMap::new();
-        for a in adjustments {
-            adj_by
-                .entry((a.claim_number, a.line_number))
-                .or_default()
-                .push(Adjustment {
-                    group: decode(
-                        "claim_adjustments.group_code",
-                        &a.group_code,
-                        AdjustmentGroup::from_code,
-                    )?,
-                    reason: a.reason,
-                    amount: Cents(a.amount),
-                    remark: a.remark,
-                });
-        }
-        let mut lines_by: HashMap<String, Vec<ClaimLine>> = HashMap::new();
-        for l in lines {
-            let adjustments = adj_by
-                .remove(&(l.claim_number.clone(), l.line_number))
-                .unwrap_or_default();
-            lines_by.entry(l.claim_number).or_default().push(ClaimLine {
-                line_number: u16::try_from(l.line_number)
-                    .map_err(|e| corrupt("claim_lines.line_number", e))?,
-                procedure: l.procedure,
-                modifiers: split_list(&l.modifiers),
-                revenue_code: l.revenue_code,
-                units: u32::try_from(l.units).map_err(|e| corrupt("claim_lines.units", e))?,
-                service_date: l.service_date,
-                billed: Cents(l.billed),
-                allowed: Cents(l.allowed),
-                paid: Cents(l.paid),
-                adjustments,
-            });
-        }
-        let mut by_number: HashMap<String, Claim> = HashMap::with_capacity(rows.len());
-        for c in rows {
-            let lines = lines_by.remove(&c.number).unwrap_or_default();
-            let claim = Claim {
-                number: ClaimNumber::parse(&c.number).map_err(|e| corrupt("claims.number", e))?,
-                form: decode("claims.form", &c.form, ClaimForm::from_code)?,
-                patient_account: c.patient_account,
-                member: MemberId::parse(&c.member_id)
-                    .map_err(|e| corrupt("claims.member_id", e))?,
-                billing_npi: npi("claims.billing_npi", &c.billing_npi)?,
-                rendering_npi: c
-                    .rendering_npi
-                    .as_deref()
-                    .map(|s| npi("claims.rendering_npi", s))
-                    .transpose()?,
-                diagnoses: split_list(&c.diagnoses),
-                place_of_service: c.place_of_service,
-                received: c.received,
-                status: decode("claims.status", &c.status, ClaimStatus::from_code)?,
-                lines,
-                payment: match (c.payment_number, c.payment_date) {
-                    (Some(number), Some(date)) => Some(PaymentRef { number, date }),
-                    _ => None,
-                },
-            };
-            by_number.insert(c.number, claim);
-        }
-        out.extend(chunk.iter().filter_map(|n| by_number.remove(n)));
-    }
-    Ok(out)
-}
-
 pub(crate) async fn received_claims(store: &SqlStore, limit: i64) -> Result<Vec<Claim>> {
     const SQL: &str =
         "SELECT number FROM claims WHERE status = 'received' ORDER BY received, number LIMIT $1";
     let numbers: Vec<String> = on_pool!(store, p, DB => sqlx::query_scalar::<DB, String>(SQL).bind(limit.clamp(1, 100_000)).fetch_all(p).await?);
-    load_claims(store, &numbers).await
+    crate::claims::load_many(store, &numbers).await
 }
 
 #[derive(sqlx::FromRow)]
@@ -565,7 +438,7 @@ pub(crate) async fn payable(
 
 pub(crate) async fn payables(store: &SqlStore, numbers: &[ClaimNumber]) -> Result<Vec<Payable>> {
     let numbers: Vec<String> = numbers.iter().map(|n| n.to_string()).collect();
-    let claims = load_claims(store, &numbers).await?;
+    let claims = crate::claims::load_many(store, &numbers).await?;
     let mut npis: Vec<String> = claims.iter().map(|c| c.billing_npi.to_string()).collect();
     npis.sort();
     npis.dedup();
@@ -818,7 +691,7 @@ pub(crate) async fn payment_claims(store: &SqlStore, payment_id: i64) -> Result<
     const SQL: &str =
         "SELECT claim_number FROM payment_claims WHERE payment_id = $1 ORDER BY claim_number";
     let numbers: Vec<String> = on_pool!(store, p, DB => sqlx::query_scalar::<DB, String>(SQL).bind(payment_id).fetch_all(p).await?);
-    load_claims(store, &numbers).await
+    crate::claims::load_many(store, &numbers).await
 }
 
 pub(crate) async fn remittance_file(

@@ -11,6 +11,7 @@ use domain::claim::{
 };
 use domain::{Cents, ClaimNumber, MemberId, Npi};
 use sqlx::QueryBuilder;
+use std::collections::HashMap;
 
 /// One row of an office's claim list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,6 +117,7 @@ struct ClaimRow {
 
 #[derive(sqlx::FromRow)]
 struct LineRow {
+    claim_number: String,
     line_number: i64,
     procedure: String,
     modifiers: String,
@@ -129,6 +131,7 @@ struct LineRow {
 
 #[derive(sqlx::FromRow)]
 struct AdjustmentRow {
+    claim_number: String,
     line_number: i64,
     group_code: String,
     reason: String,
@@ -136,77 +139,99 @@ struct AdjustmentRow {
     remark: Option<String>,
 }
 
-fn npi(column: &str, s: &str) -> Result<Npi> {
-    Npi::parse(s).map_err(|e| corrupt(column, e))
-}
-
-pub(crate) async fn get(store: &SqlStore, number: &ClaimNumber) -> Result<Option<Claim>> {
-    const CLAIM: &str = "SELECT * FROM claims WHERE number = $1";
-    const LINES: &str = "SELECT line_number, procedure, modifiers, revenue_code, units, service_date, billed, allowed, paid FROM claim_lines WHERE claim_number = $1 ORDER BY line_number";
-    const ADJ: &str = "SELECT line_number, group_code, reason, amount, remark FROM claim_adjustments WHERE claim_number = $1 ORDER BY line_number, seq";
-    let (row, lines, adjustments): (Option<ClaimRow>, Vec<LineRow>, Vec<AdjustmentRow>) = on_pool!(store, p, DB => {
-        let row = sqlx::query_as::<DB, ClaimRow>(CLAIM).bind(number.as_str()).fetch_optional(p).await?;
-        if row.is_none() {
-            return Ok(None);
-        }
-        let lines = sqlx::query_as::<DB, LineRow>(LINES).bind(number.as_str()).fetch_all(p).await?;
-        let adj = sqlx::query_as::<DB, AdjustmentRow>(ADJ).bind(number.as_str()).fetch_all(p).await?;
-        (row, lines, adj)
-    });
-    let Some(c) = row else { return Ok(None) };
-    let mut out_lines = Vec::with_capacity(lines.len());
-    for l in lines {
-        let adjustments = adjustments
-            .iter()
-            .filter(|a| a.line_number == l.line_number)
-            .map(|a| {
-                Ok(Adjustment {
+/// Whole claims (lines, adjustments) by number, three queries per thousand, in the given order.
+pub(crate) async fn load_many(store: &SqlStore, numbers: &[String]) -> Result<Vec<Claim>> {
+    let mut out = Vec::with_capacity(numbers.len());
+    for chunk in numbers.chunks(crate::pool::INSERT_CHUNK) {
+        let (rows, lines, adjustments): (Vec<ClaimRow>, Vec<LineRow>, Vec<AdjustmentRow>) = on_pool!(store, p, DB => {
+            let mut b = QueryBuilder::<DB>::new("SELECT number, form, patient_account, member_id, billing_npi, rendering_npi, diagnoses, place_of_service, received, status, payment_number, payment_date FROM claims WHERE number");
+            crate::adjudication::push_in(&mut b, chunk);
+            let rows = b.build_query_as::<ClaimRow>().fetch_all(p).await?;
+            let mut b = QueryBuilder::<DB>::new("SELECT claim_number, line_number, procedure, modifiers, revenue_code, units, service_date, billed, allowed, paid FROM claim_lines WHERE claim_number");
+            crate::adjudication::push_in(&mut b, chunk);
+            b.push(" ORDER BY claim_number, line_number");
+            let lines = b.build_query_as::<LineRow>().fetch_all(p).await?;
+            let mut b = QueryBuilder::<DB>::new("SELECT claim_number, line_number, group_code, reason, amount, remark FROM claim_adjustments WHERE claim_number");
+            crate::adjudication::push_in(&mut b, chunk);
+            b.push(" ORDER BY claim_number, line_number, seq");
+            let adj = b.build_query_as::<AdjustmentRow>().fetch_all(p).await?;
+            (rows, lines, adj)
+        });
+        let mut adj_by: HashMap<(String, i64), Vec<Adjustment>> = HashMap::new();
+        for a in adjustments {
+            adj_by
+                .entry((a.claim_number, a.line_number))
+                .or_default()
+                .push(Adjustment {
                     group: decode(
                         "claim_adjustments.group_code",
                         &a.group_code,
                         AdjustmentGroup::from_code,
                     )?,
-                    reason: a.reason.clone(),
+                    reason: a.reason,
                     amount: Cents(a.amount),
-                    remark: a.remark.clone(),
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        out_lines.push(ClaimLine {
-            line_number: u16::try_from(l.line_number)
-                .map_err(|e| corrupt("claim_lines.line_number", e))?,
-            procedure: l.procedure,
-            modifiers: split_list(&l.modifiers),
-            revenue_code: l.revenue_code,
-            units: u32::try_from(l.units).map_err(|e| corrupt("claim_lines.units", e))?,
-            service_date: l.service_date,
-            billed: Cents(l.billed),
-            allowed: Cents(l.allowed),
-            paid: Cents(l.paid),
-            adjustments,
-        });
+                    remark: a.remark,
+                });
+        }
+        let mut lines_by: HashMap<String, Vec<ClaimLine>> = HashMap::new();
+        for l in lines {
+            let adjustments = adj_by
+                .remove(&(l.claim_number.clone(), l.line_number))
+                .unwrap_or_default();
+            lines_by.entry(l.claim_number).or_default().push(ClaimLine {
+                line_number: u16::try_from(l.line_number)
+                    .map_err(|e| corrupt("claim_lines.line_number", e))?,
+                procedure: l.procedure,
+                modifiers: split_list(&l.modifiers),
+                revenue_code: l.revenue_code,
+                units: u32::try_from(l.units).map_err(|e| corrupt("claim_lines.units", e))?,
+                service_date: l.service_date,
+                billed: Cents(l.billed),
+                allowed: Cents(l.allowed),
+                paid: Cents(l.paid),
+                adjustments,
+            });
+        }
+        let mut by_number: HashMap<String, Claim> = HashMap::with_capacity(rows.len());
+        for c in rows {
+            let lines = lines_by.remove(&c.number).unwrap_or_default();
+            let claim = Claim {
+                number: ClaimNumber::parse(&c.number).map_err(|e| corrupt("claims.number", e))?,
+                form: decode("claims.form", &c.form, ClaimForm::from_code)?,
+                patient_account: c.patient_account,
+                member: MemberId::parse(&c.member_id)
+                    .map_err(|e| corrupt("claims.member_id", e))?,
+                billing_npi: npi("claims.billing_npi", &c.billing_npi)?,
+                rendering_npi: c
+                    .rendering_npi
+                    .as_deref()
+                    .map(|s| npi("claims.rendering_npi", s))
+                    .transpose()?,
+                diagnoses: split_list(&c.diagnoses),
+                place_of_service: c.place_of_service,
+                received: c.received,
+                status: decode("claims.status", &c.status, ClaimStatus::from_code)?,
+                lines,
+                payment: match (c.payment_number, c.payment_date) {
+                    (Some(number), Some(date)) => Some(PaymentRef { number, date }),
+                    _ => None,
+                },
+            };
+            by_number.insert(c.number, claim);
+        }
+        out.extend(chunk.iter().filter_map(|n| by_number.remove(n)));
     }
-    Ok(Some(Claim {
-        number: ClaimNumber::parse(&c.number).map_err(|e| corrupt("claims.number", e))?,
-        form: decode("claims.form", &c.form, ClaimForm::from_code)?,
-        patient_account: c.patient_account,
-        member: MemberId::parse(&c.member_id).map_err(|e| corrupt("claims.member_id", e))?,
-        billing_npi: npi("claims.billing_npi", &c.billing_npi)?,
-        rendering_npi: c
-            .rendering_npi
-            .as_deref()
-            .map(|s| npi("claims.rendering_npi", s))
-            .transpose()?,
-        diagnoses: split_list(&c.diagnoses),
-        place_of_service: c.place_of_service,
-        received: c.received,
-        status: decode("claims.status", &c.status, ClaimStatus::from_code)?,
-        lines: out_lines,
-        payment: match (c.payment_number, c.payment_date) {
-            (Some(number), Some(date)) => Some(PaymentRef { number, date }),
-            _ => None,
-        },
-    }))
+    Ok(out)
+}
+
+fn npi(column: &str, s: &str) -> Result<Npi> {
+    Npi::parse(s).map_err(|e| corrupt(column, e))
+}
+
+pub(crate) async fn get(store: &SqlStore, number: &ClaimNumber) -> Result<Option<Claim>> {
+    Ok(load_many(store, &[number.as_str().to_string()])
+        .await?
+        .pop())
 }
 
 #[derive(sqlx::FromRow)]
