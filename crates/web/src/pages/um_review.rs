@@ -627,18 +627,7 @@ pub async fn add_rule(
         description: g("description"),
     };
     match state.store.add_auth_rule(&rule).await {
-        Ok(id) => {
-            audit::security(
-                &state,
-                Some(&s),
-                "auth_rule.add",
-                "auth_rule",
-                &id.to_string(),
-                "ok",
-            )
-            .await;
-            Redirect::to("/plan/auth-rules?done=added").into_response()
-        }
+        Ok(id) => rule_changed(&state, &s, "auth_rule.add", "auth_rule", id, "added").await,
         Err(e) => {
             tracing::error!(error = %e, "adding a rule failed");
             errors::unavailable(&state)
@@ -697,18 +686,7 @@ pub async fn add_auto_rule(
         include_expedited: form.contains_key("include_expedited"),
     };
     match state.store.add_auto_rule(&rule).await {
-        Ok(id) => {
-            audit::security(
-                &state,
-                Some(&s),
-                "auto_rule.add",
-                "auto_rule",
-                &id.to_string(),
-                "ok",
-            )
-            .await;
-            Redirect::to("/plan/auth-rules?done=added").into_response()
-        }
+        Ok(id) => rule_changed(&state, &s, "auto_rule.add", "auto_rule", id, "added").await,
         Err(e) => {
             tracing::error!(error = %e, "adding an auto rule failed");
             errors::unavailable(&state)
@@ -723,18 +701,7 @@ pub async fn delete_rule(
     Path(id): Path<i64>,
 ) -> Response {
     match state.store.delete_auth_rule(id).await {
-        Ok(true) => {
-            audit::security(
-                &state,
-                Some(&s),
-                "auth_rule.delete",
-                "auth_rule",
-                &id.to_string(),
-                "ok",
-            )
-            .await;
-            Redirect::to("/plan/auth-rules?done=deleted").into_response()
-        }
+        Ok(true) => rule_changed(&state, &s, "auth_rule.delete", "auth_rule", id, "deleted").await,
         Ok(false) => errors::no_such_record(&state, &s, "rule"),
         Err(e) => {
             tracing::error!(error = %e, "deleting a rule failed");
@@ -750,22 +717,24 @@ pub async fn delete_auto_rule(
     Path(id): Path<i64>,
 ) -> Response {
     match state.store.delete_auto_rule(id).await {
-        Ok(true) => {
-            audit::security(
-                &state,
-                Some(&s),
-                "auto_rule.delete",
-                "auto_rule",
-                &id.to_string(),
-                "ok",
-            )
-            .await;
-            Redirect::to("/plan/auth-rules?done=deleted").into_response()
-        }
+        Ok(true) => rule_changed(&state, &s, "auto_rule.delete", "auto_rule", id, "deleted").await,
         Ok(false) => errors::no_such_record(&state, &s, "rule"),
         Err(e) => {
             tracing::error!(error = %e, "deleting an auto rule failed");
             errors::unavailable(&state)
         }
     }
+}
+
+/// A rule added or deleted: audited, then back to the rules page with the notice.
+async fn rule_changed(
+    state: &AppState,
+    s: &Signed,
+    action: &str,
+    kind: &str,
+    id: i64,
+    done: &str,
+) -> Response {
+    audit::security(state, Some(s), action, kind, &id.to_string(), "ok").await;
+    Redirect::to(&format!("/plan/auth-rules?done={done}")).into_response()
 }
