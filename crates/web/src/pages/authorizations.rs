@@ -1031,7 +1031,7 @@ pub async fn withdraw(
 }
 
 /// Serves an attachment as the file it was checked to be, never as HTML, in a sandbox.
-pub fn serve_file(meta: &AttachmentMeta, bytes: Vec<u8>) -> Response {
+fn serve_file(meta: &AttachmentMeta, bytes: Vec<u8>) -> Response {
     let mut res = bytes.into_response();
     let h = res.headers_mut();
     let media_type = match meta.media_type.as_str() {
@@ -1062,22 +1062,31 @@ pub async fn attachment(
     s: Signed,
     Path((number, id)): Path<(String, i64)>,
 ) -> Response {
-    let a = match scoped(&state, &s, &number).await {
-        Ok(a) => a,
-        Err(page) => return page,
-    };
+    match scoped(&state, &s, &number).await {
+        Ok(a) => attachment_of(&state, &s, &a.number, id).await,
+        Err(page) => page,
+    }
+}
+
+/// An attachment of a request the user may already see (the caller checked the request):
+/// audited, then served as a download; one of another request answers like a missing one.
+pub(crate) async fn attachment_of(
+    state: &AppState,
+    s: &Signed,
+    number: &domain::AuthNumber,
+    id: i64,
+) -> Response {
     match state.store.auth_attachment(id).await {
-        Ok(Some((meta, bytes))) if meta.auth_number == a.number => {
-            if let Err(page) = audit::phi_read(&state, &s, "auth_attachment", &id.to_string()).await
-            {
+        Ok(Some((meta, bytes))) if &meta.auth_number == number => {
+            if let Err(page) = audit::phi_read(state, s, "auth_attachment", &id.to_string()).await {
                 return page;
             }
             serve_file(&meta, bytes)
         }
-        Ok(_) => errors::no_such_record(&state, &s, "attachment"),
+        Ok(_) => errors::no_such_record(state, s, "attachment"),
         Err(e) => {
             tracing::error!(error = %e, "attachment lookup failed");
-            errors::unavailable(&state)
+            errors::unavailable(state)
         }
     }
 }

@@ -9,7 +9,7 @@
 use crate::AppState;
 use crate::audit;
 use crate::auth::Signed;
-use crate::pages::authorizations::{CaseView, ListRow, case_view, list_row, serve_file};
+use crate::pages::authorizations::{CaseView, ListRow, attachment_of, case_view, list_row};
 use crate::pages::{Chrome, FieldErrors, errors, render};
 use askama::Template;
 use axum::Form;
@@ -461,23 +461,9 @@ pub async fn attachment(
     s: Signed,
     Path((number, id)): Path<(String, i64)>,
 ) -> Response {
-    let a = match load(&state, &s, &number).await {
-        Ok(a) => a,
-        Err(p) => return p,
-    };
-    match state.store.auth_attachment(id).await {
-        Ok(Some((meta, bytes))) if meta.auth_number == a.number => {
-            if let Err(page) = audit::phi_read(&state, &s, "auth_attachment", &id.to_string()).await
-            {
-                return page;
-            }
-            serve_file(&meta, bytes)
-        }
-        Ok(_) => errors::no_such_record(&state, &s, "attachment"),
-        Err(e) => {
-            tracing::error!(error = %e, "attachment lookup failed");
-            errors::unavailable(&state)
-        }
+    match load(&state, &s, &number).await {
+        Ok(a) => attachment_of(&state, &s, &a.number, id).await,
+        Err(p) => p,
     }
 }
 
