@@ -41,6 +41,19 @@ pub mod payload {
     pub const ACK_TA1: &str = "X12_TA1_Response_00501X231A1";
     /// The response to an envelope that could not be processed.
     pub const ENVELOPE_ERROR: &str = "CoreEnvelopeError";
+
+    /// The payload type of an acknowledgement we wrote: a TA1 (an interchange with a TA1 and
+    /// no transaction set) or a 999. Read from its segments, whatever its terminator.
+    pub fn of_ack(x12: &str) -> &'static str {
+        let terminator = x12.as_bytes().get(105).map_or('~', |&b| b as char);
+        let mut segments = x12.split(terminator).map(str::trim);
+        let ta1 = segments.clone().any(|s| s.starts_with("TA1*"));
+        if ta1 && !segments.any(|s| s.starts_with("ST*")) {
+            ACK_TA1
+        } else {
+            ACK_999
+        }
+    }
 }
 
 /// What a request asks for, by its `PayloadType`. Dispatch is one `match` over this (see
@@ -956,6 +969,17 @@ pub fn read_payload(payload: &[u8], kind: Kind) -> Result<Accepted, Refused> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn acknowledgements_are_told_apart_by_their_segments() {
+        let isa = "ISA*00*          *00*          *ZZ*OCHP1          *ZZ*BILLER1        *261203*1200*^*00501*000000001*0*P*:";
+        let ta1 = format!("{isa}~\nTA1*000000042*261203*1200*R*025~\nIEA*0*000000001~\n");
+        assert_eq!(super::payload::of_ack(&ta1), super::payload::ACK_TA1);
+        let ack999 = format!(
+            "{isa}~GS*FA*OCHP1*BILLER1*20261203*1200*1*X*005010X231A1~ST*999*0001*005010X231A1~AK1*HC*1*005010X222A1~AK9*A*1*1*1~SE*4*0001~GE*1*1~IEA*1*000000001~"
+        );
+        assert_eq!(super::payload::of_ack(&ack999), super::payload::ACK_999);
+    }
+
     use super::*;
 
     const ID: &str = "f81d4fae-7dec-11d0-a765-00a0c91e6bf6";

@@ -293,12 +293,7 @@ async fn handle(
         let submitter = edi::intake::Submitter::partner(partner.partner.clone(), "CAQH CORE");
         return match edi::intake::intake(&*state.store, &submitter, req.payload, Utc::now()).await {
             Ok(outcome) => {
-                let payload_type =
-                    if outcome.ack.starts_with("ISA") && outcome.ack.contains("~TA1*") {
-                        core::payload::ACK_TA1
-                    } else {
-                        core::payload::ACK_999
-                    };
+                let payload_type = core::payload::of_ack(&outcome.ack);
                 reply(&core::Response::success(&req, payload_type, outcome.ack))
             }
             Err(e) => {

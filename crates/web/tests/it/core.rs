@@ -891,3 +891,70 @@ async fn a_278_over_core_gets_a_valid_278_response() {
     assert_eq!(stored.member, m.id);
     assert_eq!(stored.services[0].procedure, "97110");
 }
+
+/// An 837P batch over CAQH CORE: the 999 comes back in the envelope, the claims are stored as
+/// received; the same bytes again answer the same 999 and store nothing; other content under the
+/// same ISA13 is refused with a TA1 (025) and says so in the payload type.
+#[tokio::test]
+async fn an_837_batch_over_core_is_acknowledged_and_a_resend_is_not_doubled() {
+    let app = App::new().await;
+    let office = seed::demo_office(&*app.store).await.unwrap();
+    let billing = edi::samples::Billing {
+        name: "DEMO OFFICE".into(),
+        npi: office.npi,
+        tin: office.tin,
+    };
+    let day = Utc::now().date_naive() - chrono::Duration::days(2);
+    let claims = edi::samples::for_plan(
+        &*app.store,
+        domain::claim::ClaimForm::Professional,
+        &billing,
+        6,
+        day,
+    )
+    .await
+    .unwrap();
+    let mut envelope = env();
+    envelope.control = 8370;
+    let file = edi::samples::write_837(&claims, &envelope, 10);
+    let send = |x12: String| {
+        let router = app.router.clone();
+        async move {
+            let length = x12.len().to_string();
+            let sum = edi::core::sha1_hex(x12.as_bytes());
+            let mut f = fields(payload::CLAIM_PROFESSIONAL, &x12, "edi", PASSWORD);
+            f.retain(|(k, _)| *k != "ProcessingMode");
+            f.push(("ProcessingMode", b"Batch"));
+            f.push(("PayloadLength", length.as_bytes()));
+            f.push(("Checksum", sum.as_bytes()));
+            post(&router, "/core/batch", &f).await
+        }
+    };
+    let before = app.store.counts().await.unwrap().claims;
+    let first = send(file.clone()).await;
+    assert_eq!(first.code(), "Success", "{:?}", first.fields);
+    assert_eq!(first.get("PayloadType"), payload::ACK_999);
+    assert!(first.payload().contains("AK9*A"), "{}", first.payload());
+    let after = app.store.counts().await.unwrap().claims;
+    assert_eq!(after, before + 6, "the six claims are stored as received");
+
+    let again = send(file.clone()).await;
+    assert_eq!(again.get("PayloadType"), payload::ACK_999);
+    assert_eq!(again.payload(), first.payload(), "the original 999, again");
+    assert_eq!(
+        app.store.counts().await.unwrap().claims,
+        after,
+        "not doubled"
+    );
+
+    let other = edi::samples::write_837(&claims[..3], &envelope, 10);
+    let reused = send(other).await;
+    assert_eq!(
+        reused.get("PayloadType"),
+        payload::ACK_TA1,
+        "{}",
+        reused.payload()
+    );
+    assert!(reused.payload().contains("*R*025"), "{}", reused.payload());
+    assert_eq!(app.store.counts().await.unwrap().claims, after);
+}
