@@ -16,7 +16,10 @@
 //!   `public_url` (`PORTAL_PUBLIC_URL`, e.g. `https://portal.plan.org`: the address put in
 //!   emails such as activation links; default: the listen address), `adjudicate_every`
 //!   (`PORTAL_ADJUDICATE_EVERY`, default 60: seconds between runs of the claims engine in
-//!   `portal serve`; 0 disables it).
+//!   `portal serve`; 0 disables it), `trusted_proxies` (`PORTAL_TRUSTED_PROXIES`, a list or
+//!   comma-separated addresses/CIDR blocks whose `X-Forwarded-For` is believed; default none:
+//!   the header is ignored), `header_read_timeout` (`PORTAL_HEADER_READ_TIMEOUT`, default 10
+//!   seconds), `max_connections` (`PORTAL_MAX_CONNECTIONS`, default 1024).
 //! - Errors ([`ConfigError`]) print as one line naming the key:
 //!   `bad configuration: listen: invalid socket address "abc"`.
 //! - `Debug` and [`Config::redacted_database_url`] never show the database password or the demo
@@ -38,6 +41,9 @@ const KEYS: &[&str] = &[
     "demo_password",
     "public_url",
     "adjudicate_every",
+    "trusted_proxies",
+    "header_read_timeout",
+    "max_connections",
 ];
 const DEFAULT_FILE: &str = "portal.toml";
 
@@ -54,6 +60,10 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Seconds between claims engine runs in `portal serve` (0: never).
     pub adjudicate_every: u64,
+    /// Proxies whose `X-Forwarded-For` entries name the client; without any, the TCP peer does.
+    pub trusted_proxies: web::auth::client::TrustedProxies,
+    /// Header-read timeout and connection cap of the listener.
+    pub serve: web::ServeOptions,
     /// The configuration file that was read, if any.
     pub file: Option<PathBuf>,
 }
@@ -92,6 +102,29 @@ struct Raw {
     public_url: Option<String>,
     #[serde(default = "default_adjudicate_every")]
     adjudicate_every: u64,
+    #[serde(default)]
+    trusted_proxies: Option<ListLike>,
+    #[serde(default)]
+    header_read_timeout: Option<u64>,
+    #[serde(default)]
+    max_connections: Option<usize>,
+}
+
+/// A list in TOML (`["10.0.0.0/8"]`), or comma-separated text in the environment.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ListLike {
+    List(Vec<String>),
+    Text(String),
+}
+
+impl ListLike {
+    fn entries(self) -> Vec<String> {
+        match self {
+            ListLike::List(v) => v,
+            ListLike::Text(t) => t.split(',').map(str::to_string).collect(),
+        }
+    }
 }
 
 /// Environment values that look like numbers (`PORTAL_DEMO_PASSWORD=123456`) still mean text.
@@ -240,6 +273,13 @@ impl Config {
                 None => None,
             },
             adjudicate_every: raw.adjudicate_every,
+            trusted_proxies: web::auth::client::TrustedProxies::parse(
+                &raw.trusted_proxies
+                    .map(ListLike::entries)
+                    .unwrap_or_default(),
+            )
+            .map_err(|e| err("trusted_proxies", e))?,
+            serve: serve_options(raw.header_read_timeout, raw.max_connections)?,
             file,
         })
     }
@@ -256,6 +296,26 @@ impl Config {
     pub fn redacted_database_url(&self) -> String {
         redact_url(&self.database_url())
     }
+}
+
+fn serve_options(
+    header_read_timeout: Option<u64>,
+    max_connections: Option<usize>,
+) -> Result<web::ServeOptions, ConfigError> {
+    let mut o = web::ServeOptions::default();
+    if let Some(t) = header_read_timeout {
+        if t == 0 {
+            return Err(err("header_read_timeout", "must be at least 1 second"));
+        }
+        o.header_read_timeout = std::time::Duration::from_secs(t);
+    }
+    if let Some(n) = max_connections {
+        if n == 0 {
+            return Err(err("max_connections", "must be at least 1"));
+        }
+        o.max_connections = n;
+    }
+    Ok(o)
 }
 
 /// Checks the file exists, parses, and holds only known keys.
@@ -316,6 +376,8 @@ impl fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("behind_tls", &self.behind_tls)
             .field("adjudicate_every", &self.adjudicate_every)
+            .field("trusted_proxies", &self.trusted_proxies)
+            .field("serve", &self.serve)
             .field("demo_password", &self.demo_password.as_ref().map(|_| "***"))
             .field("file", &self.file)
             .finish()
@@ -372,6 +434,50 @@ mod tests {
             "{s}"
         );
         assert!(!s.contains('\n'));
+    }
+
+    #[test]
+    fn proxies_and_listener_limits() {
+        let c = load(&Overrides::default()).unwrap();
+        assert!(
+            c.trusted_proxies.is_empty(),
+            "no proxy is trusted by default"
+        );
+        assert_eq!(c.serve, web::ServeOptions::default());
+        let dir =
+            std::env::temp_dir().join(format!("portal-config-proxies-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("p.toml");
+        let with = |text: &str| {
+            std::fs::write(&f, text).unwrap();
+            load(&Overrides {
+                config: Some(f.clone()),
+                ..Default::default()
+            })
+        };
+        let c = with("trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\nheader_read_timeout = 5\nmax_connections = 64\n").unwrap();
+        assert!(!c.trusted_proxies.is_empty());
+        assert_eq!(c.serve.header_read_timeout.as_secs(), 5);
+        assert_eq!(c.serve.max_connections, 64);
+        // The environment's form: one comma-separated string.
+        let c = with("trusted_proxies = \"10.0.0.0/8, 192.0.2.1\"\n").unwrap();
+        assert_eq!(
+            c.trusted_proxies,
+            web::auth::client::TrustedProxies::parse(&["10.0.0.0/8", "192.0.2.1"]).unwrap()
+        );
+        assert_eq!(
+            with("trusted_proxies = [\"proxy\"]\n").unwrap_err().key,
+            "trusted_proxies"
+        );
+        assert_eq!(
+            with("header_read_timeout = 0\n").unwrap_err().key,
+            "header_read_timeout"
+        );
+        assert_eq!(
+            with("max_connections = 0\n").unwrap_err().key,
+            "max_connections"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

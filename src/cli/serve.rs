@@ -144,7 +144,13 @@ async fn serve(cfg: Config) -> Result<(), String> {
     });
     let mut state = web::AppState::new(store, cfg.behind_tls);
     state.public_url = cfg.public_url.clone().unwrap_or_else(|| open_url.clone());
-    let served = web::serve(listener, state)
+    state.trusted_proxies = std::sync::Arc::new(cfg.trusted_proxies.clone());
+    if cfg.behind_tls && cfg.trusted_proxies.is_empty() {
+        tracing::warn!(
+            "behind_tls is set but trusted_proxies is empty: X-Forwarded-For is ignored and every client is the proxy's address"
+        );
+    }
+    let served = web::serve_with(listener, state, cfg.serve)
         .await
         .map_err(|e| format!("server stopped: {}", io_reason(&e)));
     if let Some(engine) = engine {

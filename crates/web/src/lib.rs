@@ -18,7 +18,6 @@ pub mod routes;
 mod trace;
 
 use axum::Router;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -38,6 +37,8 @@ pub struct AppState {
     pub public_url: String,
     /// The CAQH CORE endpoint's credential cache, audit writer and the plan's EDI identity.
     pub core: Arc<core_endpoint::CoreState>,
+    /// Proxies whose `X-Forwarded-For` is believed; empty: the TCP peer is the client.
+    pub trusted_proxies: Arc<auth::client::TrustedProxies>,
 }
 
 impl AppState {
@@ -49,6 +50,7 @@ impl AppState {
             limits: Arc::new(auth::ratelimit::Limits::default()),
             public_url: "http://localhost:8080".into(),
             core: Arc::new(core_endpoint::CoreState::default()),
+            trusted_proxies: Arc::default(),
         }
     }
 }
@@ -85,18 +87,90 @@ pub fn router(state: AppState) -> Router {
     headers::layer(routes, state.behind_tls).with_state(state)
 }
 
-/// Serves `router(state)` on `listener` until Ctrl-C or SIGTERM, then lets requests in flight
-/// finish.
+/// How [`serve`] treats connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServeOptions {
+    /// A connection that has not sent a whole request head within this time is closed (a
+    /// slow-header client, or an idle keep-alive connection waiting for its next request).
+    pub header_read_timeout: Duration,
+    /// Connections served at once; further ones wait in the listen backlog until one ends.
+    pub max_connections: usize,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+        }
+    }
+}
+
+/// [`serve_with`] with the default [`ServeOptions`].
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    serve_with(listener, state, ServeOptions::default()).await
+}
+
+/// Serves `router(state)` on `listener` until Ctrl-C or SIGTERM, then lets requests in flight
+/// finish. Our own accept loop rather than `axum::serve`, which sets no timer (so hyper's
+/// header-read timeout never fires) and takes every connection offered.
+pub async fn serve_with(
+    listener: TcpListener,
+    state: AppState,
+    opts: ServeOptions,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::Service as _;
+
     let purge = tokio::spawn(purge_sessions(state.store.clone()));
-    let served = axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await;
+    let app = router(state);
+    let slots = Arc::new(tokio::sync::Semaphore::new(opts.max_connections.max(1)));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(opts.header_read_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    loop {
+        // A slot first, then the connection: at the cap, new clients wait in the backlog.
+        let slot = tokio::select! {
+            s = slots.clone().acquire_owned() => s.expect("the semaphore is never closed"),
+            () = &mut stop => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait rather than spin.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut req: hyper::Request<_>| {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            app.clone().call(req)
+        });
+        let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            // Errors here are the client's (reset, timed out): nothing to report.
+            let _ = conn.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(REQUEST_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("connections still open after the grace period; stopping anyway");
+    }
     purge.abort();
-    served
+    Ok(())
 }
 
 /// Deletes expired sessions every few minutes (they are refused on use anyway; this keeps the

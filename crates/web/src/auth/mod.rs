@@ -89,7 +89,7 @@ pub async fn guard(
     req: Request,
     next: Next,
 ) -> Response {
-    let source = client::address(&req, state.behind_tls);
+    let source = client::address(&req, &state.trusted_proxies);
     let is_unsafe = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
 
     // Machine-to-machine EDI: no cookies are read (a browser's ambient session grants nothing
@@ -130,17 +130,7 @@ pub async fn guard(
         }
     };
 
-    // A request carrying a session must prove it came from our own page (synchronizer token).
-    let mut req = req;
-    if is_unsafe && let Some(expected) = found.csrf_token() {
-        let (checked, ok) = csrf::check_token(req, expected).await;
-        req = checked;
-        if !ok {
-            tracing::warn!("request without a valid CSRF token refused");
-            return errors::csrf_refused(&state);
-        }
-    }
-
+    let csrf_expected = found.csrf_token();
     let visitor = Visitor {
         signed: found.signed,
         pending: found.pending,
@@ -160,8 +150,21 @@ pub async fn guard(
             .map(|m| m.as_str().to_string())
             .unwrap_or_default(),
     };
+    // The policy is decided on the headers alone: a visitor who may not use the route is
+    // refused before a byte of the body is read (it may be tens of megabytes).
     if let Some(denied) = decide(&state, policy, &visitor, &asked).await {
         return denied;
+    }
+
+    // A request carrying a session must prove it came from our own page (synchronizer token).
+    let mut req = req;
+    if is_unsafe && let Some(expected) = csrf_expected {
+        let (checked, ok) = csrf::check_token(req, expected).await;
+        req = checked;
+        if !ok {
+            tracing::warn!("request without a valid CSRF token refused");
+            return errors::csrf_refused(&state);
+        }
     }
     req.extensions_mut().insert(visitor);
     next.run(req).await
@@ -230,12 +233,54 @@ fn to_login(visitor: &Visitor, req: &Asked) -> Response {
     Redirect::to(&target).into_response()
 }
 
-/// Only local paths may be redirect targets after sign-in (no open redirect).
+/// Only local paths may be redirect targets after sign-in (no open redirect): anything else is
+/// `/`. See [`is_local_path`].
 pub fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
+        Some(n) if is_local_path(n) => n,
         _ => "/",
     }
+}
+
+/// Longest `next` kept (a longer one is not a path our pages link to).
+const MAX_NEXT: usize = 2048;
+
+/// An allow-list, not a deny-list: browsers drop tabs and newlines from a `Location` and read
+/// `\` as `/`, so `/\t/evil` becomes `//evil`, another host. A local path starts with one `/`
+/// and holds only unreserved characters, `/ ? = & + , : ; @` and `%XX` escapes that do not
+/// decode to a control character, `/` or `\` (a second decoding must not make `//` either).
+/// Everything it accepts is a valid header value, so the redirect can never fail.
+pub fn is_local_path(n: &str) -> bool {
+    let b = n.as_bytes();
+    if b.len() > MAX_NEXT || b.first() != Some(&b'/') || matches!(b.get(1), Some(b'/' | b'\\')) {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' => {
+                let hex = |c: u8| (c as char).to_digit(16);
+                let (Some(hi), Some(lo)) = (
+                    b.get(i + 1).copied().and_then(hex),
+                    b.get(i + 2).copied().and_then(hex),
+                ) else {
+                    return false;
+                };
+                let c = (hi * 16 + lo) as u8;
+                if c < 0x20 || c == 0x7f || c == b'/' || c == b'\\' {
+                    return false;
+                }
+                i += 3;
+                continue;
+            }
+            c if c.is_ascii_alphanumeric() => {}
+            b'-' | b'.' | b'_' | b'~' | b'/' | b'?' | b'=' | b'&' | b'+' | b',' | b':' | b';'
+            | b'@' => {}
+            _ => return false,
+        }
+        i += 1;
+    }
+    true
 }
 
 /// Whether a stored user may hold a session at all.
@@ -291,5 +336,75 @@ pub fn stage_after_password(identity: &Identity) -> SessionStage {
         SessionStage::NeedsCode
     } else {
         SessionStage::NeedsEnrolment
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_is_a_local_path_or_home() {
+        let hostile = [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/\r/evil.example",
+            "/ /evil.example",
+            "/\x0b/evil.example",
+            "/\x7f/evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "\\/evil.example",
+            "https://evil.example",
+            "http:/evil.example",
+            "javascript:alert(1)",
+            " /claims",
+            "evil.example",
+            "",
+            "/%2F/evil.example",
+            "/%2f/evil.example",
+            "/%5C/evil.example",
+            "/%5c%5cevil.example",
+            "/%09/evil.example",
+            "/%0A/evil.example",
+            "/%0d%0aSet-Cookie:x=1",
+            "/%00",
+            "/%7F",
+            "/%",
+            "/%2",
+            "/%zz",
+            "/\u{3000}/evil.example",
+            "/\u{ff0f}evil.example",
+            "/caf\u{e9}",
+            "/a\"onmouseover=x",
+            "/a<script>",
+            "/a#frag",
+            "/a\\b",
+        ];
+        for n in hostile {
+            assert_eq!(
+                safe_next(Some(n)),
+                "/",
+                "{n:?} must not be a redirect target"
+            );
+        }
+        let long = format!("/{}", "a".repeat(3000));
+        assert_eq!(safe_next(Some(&long)), "/");
+        assert_eq!(safe_next(None), "/");
+        let fine = [
+            "/",
+            "/claims",
+            "/claims?q=1&page=2",
+            "/claims/C-2024_01.5~x",
+            "/eligibility?member=M%20123&dos=2024-01-02",
+            "/plan/users?q=a%40b.org+x",
+            "/a:b;c,d@e",
+            "/%25",
+        ];
+        for n in fine {
+            assert_eq!(safe_next(Some(n)), n, "{n:?} is a local path");
+        }
     }
 }
