@@ -1,5 +1,6 @@
 // Starts `portal serve` on a fresh temporary data directory and a free loopback port, waits for
-// /healthz, and exports the base URL as PORTAL_BASE_URL for the specs. The returned function
+// /healthz, and exports the base URL as PORTAL_BASE_URL (and its mail directory as
+// PORTAL_E2E_MAIL_DIR) for the specs. The returned function
 // stops the server and removes the directory. The binary is target/debug/portal unless
 // PORTAL_BIN names another.
 import { spawn } from 'node:child_process';
@@ -75,6 +76,8 @@ export default async function globalSetup() {
     throw e;
   }
   process.env.PORTAL_BASE_URL = baseUrl;
+  // The portal's mail transport (no SMTP yet): .eml files in the data directory.
+  process.env.PORTAL_E2E_MAIL_DIR = path.join(dataDir, 'mail');
 
   return async () => {
     if (exit === null) {

@@ -3,7 +3,8 @@
 //    password from the emailed link, enrols two-step sign-in, sees the office home, signs out;
 // 2. an office user without claims inquiry finds claims absent, asks for it, the plan grants it,
 //    and claims appear.
-// The specs play the authenticator app (signin.ts) and read mail from the portal's outbox.
+// The specs play the authenticator app (signin.ts) and read mail where the portal's transport
+// drops it (the outbox shows it with the link masked).
 import { Browser, expect, Page, test } from '@playwright/test';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,6 +18,20 @@ function demoOffice(): { npi: string; tin: string } {
   const m = log.match(/NPI (\d{10})\s+TIN (\d{2}-\d{7})/);
   if (!m) throw new Error('the demo office is not in the portal-serve log');
   return { npi: m[1], tin: m[2] };
+}
+
+/** The newest message the portal's transport delivered to `to` (global-setup names the folder). */
+function deliveredMail(to: string): string {
+  const dir = process.env.PORTAL_E2E_MAIL_DIR;
+  if (!dir) throw new Error('PORTAL_E2E_MAIL_DIR is not set (see global-setup.ts)');
+  const mine = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.eml'))
+    .sort()
+    .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
+    .filter((m) => m.includes(`To: ${to}\r\n`));
+  if (mine.length === 0) throw new Error(`no mail to ${to} in ${dir}`);
+  return mine[mine.length - 1];
 }
 
 async function newPage(browser: Browser): Promise<Page> {
@@ -65,13 +80,16 @@ test.describe.serial('accounts', () => {
     await staff.getByRole('button', { name: 'Approve' }).click();
     await expect(staff.getByRole('status')).toContainText('Approved');
 
-    // 3. The approval email carries the activation link.
+    // 3. The approval email is in the outbox with its link masked; the recipient's copy (the
+    //    mail transport's file) carries the activation link.
     await staff.goto(`${base()}/plan/outbox`);
     const mail = staff.locator('article.mail', { hasText: email }).first();
     const body = (await mail.locator('.mail-body').textContent()) || '';
-    const link = body.match(/\/activate\/[0-9a-f]{64}/);
-    expect(link, body).not.toBeNull();
+    expect(body).toContain('/activate/[link sent to the recipient only]');
+    expect(body).not.toMatch(/\/activate\/[0-9a-f]{64}/);
     await signOut(staff);
+    const link = deliveredMail(email).match(/\/activate\/[0-9a-f]{64}/);
+    expect(link).not.toBeNull();
 
     // 4. The new user sets a password, enrols MFA, lands on the office home, signs out.
     const user = await newPage(browser);

@@ -183,7 +183,22 @@ pub fn run(cmd: AdminCommand) -> ExitCode {
             AdminCommand::Deactivate { username, db } => {
                 let store = storage::open(&db.url()?).await?;
                 let id = user_id(&*store, &username).await?;
-                store.set_user_status(id, UserStatus::Deactivated).await?;
+                let seen = store.deactivation(id).await?.map(|d| d.by);
+                let change = storage::StatusChange {
+                    authority: domain::account::StatusAuthority::Plan,
+                    user_id: None,
+                    at: chrono::Utc::now(),
+                };
+                if seen.is_some() {
+                    println!("{username} is already deactivated.");
+                    return Ok(ExitCode::SUCCESS);
+                }
+                if !store
+                    .set_user_status(id, UserStatus::Deactivated, &change, seen)
+                    .await?
+                {
+                    anyhow::bail!("{username} changed meanwhile; try again");
+                }
                 record(&*store, "user.deactivate", id).await?;
                 println!("Deactivated {username}; their sessions are ended.");
                 Ok(ExitCode::SUCCESS)

@@ -145,6 +145,10 @@ async fn serve(cfg: Config) -> Result<(), String> {
     let mut state = web::AppState::new(store, cfg.behind_tls);
     state.public_url = cfg.public_url.clone().unwrap_or_else(|| open_url.clone());
     state.trusted_proxies = std::sync::Arc::new(cfg.trusted_proxies.clone());
+    // No SMTP yet: mail (activation links included) is dropped where only the operator reads it.
+    let mail_dir = cfg.data_dir.join("mail");
+    tracing::info!(dir = %mail_dir.display(), "mail is written as .eml files (owner-only)");
+    state.mail = std::sync::Arc::new(web::mail::Transport::Dir(mail_dir));
     if cfg.behind_tls && cfg.trusted_proxies.is_empty() {
         tracing::warn!(
             "behind_tls is set but trusted_proxies is empty: X-Forwarded-For is ignored and every client is the proxy's address"

@@ -47,3 +47,38 @@ coded_enum!(
         Deactivated = ("deactivated", "Deactivated"),
     }
 );
+
+coded_enum!(
+    /// Whose authority an account's status change was made under. The plan (its administrators,
+    /// or the operator's `portal admin` command) outranks the office's own administrator.
+    StatusAuthority {
+        Plan = ("plan", "the plan"),
+        Office = ("office", "the office's administrator"),
+    }
+);
+
+impl StatusAuthority {
+    /// Whether `self` may lift a deactivation made under `made_by` (`None`: the account is not
+    /// deactivated, or was before this was recorded, which counts as the plan's): only the plan
+    /// reactivates what the plan deactivated.
+    pub fn may_lift(self, made_by: Option<StatusAuthority>) -> bool {
+        self == Self::Plan || made_by == Some(Self::Office)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StatusAuthority::{Office, Plan};
+
+    #[test]
+    fn only_the_plan_lifts_the_plans_deactivation() {
+        assert!(Plan.may_lift(Some(Plan)));
+        assert!(Plan.may_lift(Some(Office)));
+        assert!(Office.may_lift(Some(Office)));
+        assert!(!Office.may_lift(Some(Plan)));
+        assert!(
+            !Office.may_lift(None),
+            "an unrecorded deactivation is the plan's"
+        );
+    }
+}

@@ -8,7 +8,7 @@ use crate::pool::SqlStore;
 use crate::{Result, on_pool};
 use chrono::{DateTime, Utc};
 use domain::Tin;
-use domain::account::{OrgKind, Role, UserStatus};
+use domain::account::{OrgKind, Role, StatusAuthority, UserStatus};
 use domain::session::Throttle;
 
 #[derive(Debug, Clone)]
@@ -65,6 +65,24 @@ pub struct UserRecord {
     /// The last TOTP time step accepted (a code at or before it is a replay).
     pub totp_last_step: Option<u64>,
     pub throttle: Throttle,
+}
+
+/// Who changes an account's status, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusChange {
+    pub authority: StatusAuthority,
+    /// The administrator; `None` for the operator's command line.
+    pub user_id: Option<i64>,
+    pub at: DateTime<Utc>,
+}
+
+/// How a deactivated account came to be so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deactivation {
+    pub by: StatusAuthority,
+    pub by_user: Option<i64>,
+    /// `None` for accounts deactivated before this was recorded.
+    pub at: Option<DateTime<Utc>>,
 }
 
 /// Everything the access policy needs about a signed-in user, read in one call.
@@ -298,16 +316,50 @@ pub(crate) async fn set_user_status(
     store: &SqlStore,
     user_id: i64,
     status: UserStatus,
-) -> Result<()> {
-    on_pool!(store, p, DB => {
+    change: &StatusChange,
+    seen: Option<StatusAuthority>,
+) -> Result<bool> {
+    // Who deactivated is kept until the account is active (or invited) again.
+    let (by, by_user, at) = if status == UserStatus::Deactivated {
+        (
+            Some(change.authority.code()),
+            change.user_id,
+            Some(change.at),
+        )
+    } else {
+        (None, None, None)
+    };
+    // Compare-and-set on the recorded deactivator: a decision taken meanwhile is not undone by
+    // one made on what the page showed before it.
+    const SQL: &str = "UPDATE users SET status = $1, deactivated_by = $2, deactivated_by_user = $3, deactivated_at = $4 \
+                       WHERE id = $5 AND COALESCE(deactivated_by, '') = $6";
+    let seen = seen.map_or("", |a| a.code());
+    Ok(on_pool!(store, p, DB => {
         let mut tx = p.begin().await?;
-        sqlx::query::<DB>("UPDATE users SET status = $1 WHERE id = $2").bind(status.code()).bind(user_id).execute(&mut *tx).await?;
-        if status != UserStatus::Active {
+        let n = sqlx::query::<DB>(SQL).bind(status.code()).bind(by).bind(by_user).bind(at).bind(user_id).bind(seen)
+            .execute(&mut *tx).await?.rows_affected();
+        if n == 1 && status != UserStatus::Active {
             sqlx::query::<DB>("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
         }
         tx.commit().await?;
-    });
-    Ok(())
+        n == 1
+    }))
+}
+
+pub(crate) async fn deactivation(store: &SqlStore, user_id: i64) -> Result<Option<Deactivation>> {
+    const SQL: &str = "SELECT deactivated_by, deactivated_by_user, deactivated_at FROM users \
+                       WHERE id = $1 AND status = 'deactivated'";
+    let row: Option<(Option<String>, Option<i64>, Option<DateTime<Utc>>)> = on_pool!(store, p, DB => sqlx::query_as::<DB, _>(SQL).bind(user_id).fetch_optional(p).await?);
+    let Some((by, by_user, at)) = row else {
+        return Ok(None);
+    };
+    let by = match by {
+        Some(code) => StatusAuthority::from_code(&code)
+            .ok_or_else(|| corrupt("users.deactivated_by", "an unknown authority"))?,
+        // Deactivated before this was recorded: the plan's (see migration 0014).
+        None => StatusAuthority::Plan,
+    };
+    Ok(Some(Deactivation { by, by_user, at }))
 }
 
 pub(crate) async fn set_claims(store: &SqlStore, user_id: i64, claims: bool) -> Result<()> {

@@ -23,7 +23,9 @@ mod pool;
 mod registrations;
 mod sessions;
 
-pub use accounts::{Identity, NewOrg, NewUser, OrgRecord, TinGrant, UserRecord};
+pub use accounts::{
+    Deactivation, Identity, NewOrg, NewUser, OrgRecord, StatusChange, TinGrant, UserRecord,
+};
 pub use adjudication::{
     Adjudicated, AdjudicationInputs, LineExplanation, NewPayment, Payable, Payee, PaymentSummary,
 };
@@ -148,8 +150,20 @@ pub trait Store: Send + Sync {
     async fn users_of_org(&self, org_id: i64) -> Result<Vec<UserRecord>>;
     /// Users whose username, display name or email contains `text` (any case), for plan admins.
     async fn search_users(&self, text: &str, limit: i64) -> Result<Vec<UserRecord>>;
-    /// Deactivating also ends every session of the user, in the same transaction.
-    async fn set_user_status(&self, user_id: i64, status: UserStatus) -> Result<()>;
+    /// Sets the status and records who deactivated (cleared when the account is active or
+    /// invited again); deactivating also ends every session of the user, in the same
+    /// transaction. Only if the recorded deactivator is still `seen` (what the caller read with
+    /// [`Store::deactivation`]; `None` for an account not deactivated): `false` otherwise, and
+    /// for an unknown user.
+    async fn set_user_status(
+        &self,
+        user_id: i64,
+        status: UserStatus,
+        change: &StatusChange,
+        seen: Option<domain::account::StatusAuthority>,
+    ) -> Result<bool>;
+    /// Who deactivated the account; `None` when it is not deactivated.
+    async fn deactivation(&self, user_id: i64) -> Result<Option<Deactivation>>;
     async fn set_claims_entitlement(&self, user_id: i64, claims: bool) -> Result<()>;
     async fn set_org_claims_allowed(&self, org_id: i64, allowed: bool) -> Result<()>;
     async fn tin_grants(&self, user_id: i64) -> Result<Vec<TinGrant>>;

@@ -281,8 +281,17 @@ impl Store for SqlStore {
     async fn search_users(&self, text: &str, limit: i64) -> Result<Vec<UserRecord>> {
         accounts::search_users(self, text, limit).await
     }
-    async fn set_user_status(&self, user_id: i64, status: UserStatus) -> Result<()> {
-        accounts::set_user_status(self, user_id, status).await
+    async fn set_user_status(
+        &self,
+        user_id: i64,
+        status: UserStatus,
+        change: &crate::StatusChange,
+        seen: Option<domain::account::StatusAuthority>,
+    ) -> Result<bool> {
+        accounts::set_user_status(self, user_id, status, change, seen).await
+    }
+    async fn deactivation(&self, user_id: i64) -> Result<Option<crate::Deactivation>> {
+        accounts::deactivation(self, user_id).await
     }
     async fn set_claims_entitlement(&self, user_id: i64, claims: bool) -> Result<()> {
         accounts::set_claims(self, user_id, claims).await

@@ -88,6 +88,8 @@ pub struct Approved {
     /// The user created (access) or changed (claims, TIN).
     pub user_id: i64,
     pub org_id: i64,
+    /// The outbox message queued with the decision (for the transport to mark sent).
+    pub message_id: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -258,7 +260,7 @@ pub(crate) async fn approve(
                 sqlx::query::<DB>("INSERT INTO activations (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
                     .bind(activation_hash).bind(user_id).bind(*activation_expires).execute(&mut *tx).await?;
                 sqlx::query::<DB>("UPDATE registrations SET user_id = $1 WHERE id = $2").bind(user_id).bind(id).execute(&mut *tx).await?;
-                Approved { user_id, org_id }
+                (user_id, org_id)
             }
             Approval::Claims | Approval::Tin => {
                 let Some(user_id) = r.user_id else {
@@ -273,14 +275,14 @@ pub(crate) async fn approve(
                     sqlx::query::<DB>("INSERT INTO user_tins (user_id, tin, granted_by, granted_at) VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, tin) DO NOTHING")
                         .bind(user_id).bind(&tin).bind(by).bind(now).execute(&mut *tx).await?;
                 }
-                Approved { user_id, org_id }
+                (user_id, org_id)
             }
         };
-        sqlx::query_scalar::<DB, i64>(crate::outbox::INSERT)
+        let message_id = sqlx::query_scalar::<DB, i64>(crate::outbox::INSERT)
             .bind(&message.to_addr).bind(&message.subject).bind(&message.body).bind(message.created_at)
             .fetch_one(&mut *tx).await?;
         tx.commit().await?;
-        Some(approved)
+        Some(Approved { user_id: approved.0, org_id: approved.1, message_id })
     }))
 }
 

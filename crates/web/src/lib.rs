@@ -13,6 +13,7 @@ pub mod auth;
 pub mod core_endpoint;
 mod headers;
 mod health;
+pub mod mail;
 mod pages;
 pub mod routes;
 mod trace;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub public_url: String,
     /// The CAQH CORE endpoint's credential cache, audit writer and the plan's EDI identity.
     pub core: Arc<core_endpoint::CoreState>,
+    /// Where mail with one-time links goes (the outbox keeps them masked).
+    pub mail: Arc<mail::Transport>,
     /// Proxies whose `X-Forwarded-For` is believed; empty: the TCP peer is the client.
     pub trusted_proxies: Arc<auth::client::TrustedProxies>,
 }
@@ -50,6 +53,7 @@ impl AppState {
             limits: Arc::new(auth::ratelimit::Limits::default()),
             public_url: "http://localhost:8080".into(),
             core: Arc::new(core_endpoint::CoreState::default()),
+            mail: Arc::new(mail::Transport::None),
             trusted_proxies: Arc::default(),
         }
     }

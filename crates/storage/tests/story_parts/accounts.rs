@@ -2,7 +2,7 @@
 
 use chrono::{Duration, Utc};
 use domain::access::Scope;
-use domain::account::{OrgKind, Role, UserStatus};
+use domain::account::{OrgKind, Role, StatusAuthority, UserStatus};
 use domain::registration::{OfficeRole, RegistrationStatus, RequestKind};
 use domain::session::{MAX_FAILURES, SessionStage};
 use domain::{ClaimNumber, Npi, Tin};
@@ -235,15 +235,47 @@ pub async fn accounts_story(store: Arc<dyn Store>, org: i64, user: i64, claim: &
     assert_eq!((u.totp_secret, u.totp_last_step), (None, None));
     assert_eq!(store.unused_recovery_codes(user).await.unwrap(), 0);
     store.create_session(&session("d1", user)).await.unwrap();
-    store
-        .set_user_status(user, UserStatus::Deactivated)
-        .await
-        .unwrap();
+    // Who deactivated is recorded; a change is a compare-and-set on it.
+    let by_office = storage::StatusChange {
+        authority: StatusAuthority::Office,
+        user_id: Some(user),
+        at: chrono::Utc::now(),
+    };
+    assert!(store.deactivation(user).await.unwrap().is_none());
+    assert!(
+        store
+            .set_user_status(user, UserStatus::Deactivated, &by_office, None)
+            .await
+            .unwrap()
+    );
     assert!(store.session("d1").await.unwrap().is_none());
-    store
-        .set_user_status(user, UserStatus::Active)
-        .await
-        .unwrap();
+    let d = store.deactivation(user).await.unwrap().unwrap();
+    assert_eq!((d.by, d.by_user), (StatusAuthority::Office, Some(user)));
+    assert!(d.at.is_some());
+    // A decision made on a stale view (it thought the plan had deactivated) does nothing.
+    assert!(
+        !store
+            .set_user_status(
+                user,
+                UserStatus::Active,
+                &by_office,
+                Some(StatusAuthority::Plan)
+            )
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .set_user_status(
+                user,
+                UserStatus::Active,
+                &by_office,
+                Some(StatusAuthority::Office)
+            )
+            .await
+            .unwrap()
+    );
+    assert!(store.deactivation(user).await.unwrap().is_none());
 
     // Registrations: an access request approved creates an invited user with an activation.
     let r1 = store

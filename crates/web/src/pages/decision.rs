@@ -5,6 +5,7 @@
 use crate::AppState;
 use crate::audit;
 use crate::auth::Signed;
+use crate::mail::Letter;
 use crate::pages::pacific;
 use chrono::{DateTime, Duration, Utc};
 use domain::registration::RequestKind;
@@ -67,13 +68,14 @@ pub fn reason_problem(reason: &str) -> Result<&str, String> {
 }
 
 /// The approval email and what storage applies, for request `r` (`token` is the activation
-/// link's secret for access requests).
+/// link's secret for access requests). The message is what the outbox keeps (link masked); the
+/// letter is what the recipient gets.
 pub(crate) fn approval_for(
     r: &RegistrationRecord,
     public_url: &str,
     token: &str,
     now: DateTime<Utc>,
-) -> (Approval, NewMessage) {
+) -> (Approval, NewMessage, Letter) {
     let base = public_url.trim_end_matches('/');
     let expires = now + Duration::days(ACTIVATION_DAYS);
     let (approval, subject, body) = match r.kind {
@@ -124,10 +126,33 @@ pub(crate) fn approval_for(
     let message = NewMessage {
         to_addr: r.email.clone(),
         subject: subject.into(),
-        body,
+        body: crate::mail::mask_links(&body),
         created_at: now,
     };
-    (approval, message)
+    let letter = Letter {
+        to: r.email.clone(),
+        subject: subject.into(),
+        body,
+    };
+    (approval, message, letter)
+}
+
+/// Hands `letter` (queued as outbox message `id`) to the transport and marks it sent. The
+/// decision is already committed: a failure is logged for the operator, never shown as a failed
+/// decision.
+async fn deliver(state: &AppState, id: i64, letter: &Letter) {
+    match state.mail.send(id, letter).await {
+        Ok(true) => {
+            if let Err(e) = state.store.mark_sent(id, Utc::now()).await {
+                tracing::warn!(error = %e, message = id, "mail sent but not marked sent");
+            }
+        }
+        Ok(false) => tracing::warn!(
+            message = id,
+            "no mail transport: a message with a one-time link was not delivered"
+        ),
+        Err(e) => tracing::error!(error = %e, message = id, "mail delivery failed"),
+    }
 }
 
 pub(crate) fn denial_for(r: &RegistrationRecord, reason: &str, now: DateTime<Utc>) -> NewMessage {
@@ -172,13 +197,14 @@ pub async fn decide(
     match f.decision.as_str() {
         "approve" => {
             let token = new_token();
-            let (approval, message) = approval_for(r, &state.public_url, &token, now);
+            let (approval, message, letter) = approval_for(r, &state.public_url, &token, now);
             match state
                 .store
                 .approve_registration(r.id, s.user_id(), &approval, &message)
                 .await
             {
                 Ok(Some(done)) => {
+                    deliver(state, done.message_id, &letter).await;
                     audit::security(
                         state,
                         Some(s),

@@ -18,7 +18,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use domain::account::{OrgKind, UserStatus};
+use domain::account::{OrgKind, StatusAuthority, UserStatus};
 use domain::registration::{RegistrationStatus, RequestKind};
 use serde::Deserialize;
 use storage::{RegistrationFilter, RegistrationRecord, StorageError, UserRecord};
@@ -295,9 +295,58 @@ pub async fn set_status(
     if user.status == status {
         return Redirect::to("/office/users").into_response();
     }
-    if let Err(e) = state.store.set_user_status(user.id, status).await {
-        tracing::error!(error = %e, "status change failed");
-        return errors::unavailable(&state);
+    let seen = match state.store.deactivation(user.id).await {
+        Ok(d) => d.map(|d| d.by),
+        Err(e) => {
+            tracing::error!(error = %e, "status lookup failed");
+            return errors::unavailable(&state);
+        }
+    };
+    // Separation of duties: what the plan deactivated, only the plan reactivates.
+    if user.status == UserStatus::Deactivated && !StatusAuthority::Office.may_lift(seen) {
+        audit::security(
+            &state,
+            Some(&s),
+            action,
+            "user",
+            &user.id.to_string(),
+            "refused",
+        )
+        .await;
+        return office_page(
+            &state,
+            &s,
+            with_error(
+                "The plan deactivated this account, so only the plan can reactivate it. Ask the plan's Provider Relations.",
+            ),
+        )
+        .await;
+    }
+    let change = storage::StatusChange {
+        authority: StatusAuthority::Office,
+        user_id: Some(s.user_id()),
+        at: chrono::Utc::now(),
+    };
+    match state
+        .store
+        .set_user_status(user.id, status, &change, seen)
+        .await
+    {
+        Ok(true) => {}
+        Ok(false) => {
+            return office_page(
+                &state,
+                &s,
+                with_error(
+                    "The account changed meanwhile; nothing was done. Look again and retry.",
+                ),
+            )
+            .await;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "status change failed");
+            return errors::unavailable(&state);
+        }
     }
     audit::security(&state, Some(&s), action, "user", &user.id.to_string(), "ok").await;
     Redirect::to(&format!("/office/users?done={done}")).into_response()
@@ -330,6 +379,27 @@ pub async fn set_claims(
         Ok(u) => u,
         Err(res) => return res,
     };
+    // Separation of duties: nobody grants themself an entitlement (another administrator of
+    // the office, or the plan, can).
+    if grant && user.id == s.user_id() {
+        audit::security(
+            &state,
+            Some(&s),
+            action,
+            "user",
+            &user.id.to_string(),
+            "refused",
+        )
+        .await;
+        return office_page(
+            &state,
+            &s,
+            with_error(
+                "You cannot grant claims inquiry to yourself. Another administrator of your office, or the plan, can.",
+            ),
+        )
+        .await;
+    }
     if grant && !s.identity.org.claims_allowed {
         audit::security(
             &state,

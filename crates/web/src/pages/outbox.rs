@@ -1,6 +1,6 @@
-//! The messages the portal queued for people (registration decisions, activation links). With
-//! no mail transport configured they stay queued; plan staff can read them here. Opening the
-//! outbox is audited: activation links are secrets until used.
+//! The messages the portal queued for people (registration decisions, activation links), for
+//! plan staff to read. One-time links are masked (see `crate::mail`): they go only to the
+//! recipient's transport. Opening the outbox is audited.
 
 use crate::AppState;
 use crate::auth::Signed;
@@ -50,7 +50,8 @@ pub async fn page(State(state): State<AppState>, s: Signed) -> Response {
                     id: m.id,
                     to: m.to_addr,
                     subject: m.subject,
-                    body: m.body,
+                    // Masked at the source; again here for anything queued before that.
+                    body: crate::mail::mask_links(&m.body),
                     created: pacific(m.created_at),
                     sent: m.sent_at.map(pacific),
                 })

@@ -13,7 +13,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
-use domain::account::UserStatus;
+use domain::account::{StatusAuthority, UserStatus};
 use serde::Deserialize;
 use std::collections::HashMap;
 use storage::UserRecord;
@@ -269,9 +269,28 @@ pub async fn set_status(
     if u.status == status {
         return back(&u, "done", "unchanged");
     }
-    if let Err(e) = state.store.set_user_status(u.id, status).await {
-        tracing::error!(error = %e, "could not change an account's status");
-        return errors::unavailable(&state);
+    // The plan may lift any deactivation, the office's included; who did it is recorded.
+    let change = storage::StatusChange {
+        authority: StatusAuthority::Plan,
+        user_id: Some(s.user_id()),
+        at: Utc::now(),
+    };
+    let changed = match state.store.deactivation(u.id).await {
+        Ok(seen) => {
+            state
+                .store
+                .set_user_status(u.id, status, &change, seen.map(|d| d.by))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match changed {
+        Ok(true) => {}
+        Ok(false) => return back(&u, "done", "unchanged"),
+        Err(e) => {
+            tracing::error!(error = %e, "could not change an account's status");
+            return errors::unavailable(&state);
+        }
     }
     audit::security(&state, Some(&s), action, "user", &u.id.to_string(), "ok").await;
     back(&u, "done", done)

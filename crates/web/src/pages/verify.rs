@@ -658,7 +658,7 @@ mod tests {
         let r = request(RequestKind::Access, OfficeRole::OfficeManager);
         let token = "ab".repeat(32);
         let now = Utc::now();
-        let (approval, mail) = approval_for(&r, "https://portal.plan.org/", &token, now);
+        let (approval, mail, letter) = approval_for(&r, "https://portal.plan.org/", &token, now);
         match approval {
             Approval::Access {
                 username,
@@ -674,19 +674,24 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(mail.to_addr, "linh@irvinefm.org");
+        assert_eq!(letter.to, "linh@irvinefm.org");
+        // The recipient gets the link; the outbox keeps it masked.
         assert!(
-            mail.body
+            letter
+                .body
                 .contains(&format!("https://portal.plan.org/activate/{token}\n")),
             "{}",
-            mail.body
+            letter.body
         );
+        assert!(!mail.body.contains(&token), "{}", mail.body);
+        assert!(mail.body.contains(crate::mail::MASKED));
         assert!(mail.body.contains("95-1234567"));
         assert!(!mail.body.contains(&token_hash(&token)), "never the hash");
     }
 
     #[test]
     fn other_approvals_say_what_they_grant() {
-        let (a, m) = approval_for(
+        let (a, m, _) = approval_for(
             &request(RequestKind::Claims, OfficeRole::Billing),
             "http://x",
             "t",
@@ -694,7 +699,7 @@ mod tests {
         );
         assert!(matches!(a, Approval::Claims));
         assert!(m.body.contains("claims inquiry"));
-        let (a, m) = approval_for(
+        let (a, m, _) = approval_for(
             &request(RequestKind::Tin, OfficeRole::Billing),
             "http://x",
             "t",

@@ -48,6 +48,14 @@ impl Portal {
 
     /// As `start`, with the application state adjusted first (limits, proxies, ...).
     pub async fn start_with(adjust: impl FnOnce(&mut web::AppState)) -> Portal {
+        Portal::start_serving(web::ServeOptions::default(), adjust).await
+    }
+
+    /// As `start_with`, with the listener's options (header-read timeout, connection cap).
+    pub async fn start_serving(
+        opts: web::ServeOptions,
+        adjust: impl FnOnce(&mut web::AppState),
+    ) -> Portal {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("portal.db").display());
         let store = storage::open(&url).await.unwrap();
@@ -57,7 +65,7 @@ impl Portal {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let server = tokio::spawn(async move {
-            let _ = web::serve(listener, state).await;
+            let _ = web::serve_with(listener, state, opts).await;
         });
         Portal {
             addr,

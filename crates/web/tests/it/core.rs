@@ -532,7 +532,16 @@ async fn a_deactivated_partner_or_new_password_ends_the_cached_verification() {
     assert_eq!(ok.code(), "Success");
     let edi = app.store.user_by_username("edi").await.unwrap().unwrap();
     app.store
-        .set_user_status(edi.id, UserStatus::Deactivated)
+        .set_user_status(
+            edi.id,
+            UserStatus::Deactivated,
+            &storage::StatusChange {
+                authority: domain::account::StatusAuthority::Plan,
+                user_id: None,
+                at: chrono::Utc::now(),
+            },
+            None,
+        )
         .await
         .unwrap();
     let gone = post(
@@ -543,7 +552,16 @@ async fn a_deactivated_partner_or_new_password_ends_the_cached_verification() {
     .await;
     assert_eq!(gone.code(), "UnAuthorized");
     app.store
-        .set_user_status(edi.id, UserStatus::Active)
+        .set_user_status(
+            edi.id,
+            UserStatus::Active,
+            &storage::StatusChange {
+                authority: domain::account::StatusAuthority::Plan,
+                user_id: None,
+                at: chrono::Utc::now(),
+            },
+            None,
+        )
         .await
         .unwrap();
     let back = post(

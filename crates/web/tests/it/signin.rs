@@ -263,7 +263,16 @@ async fn deactivated_and_invited_accounts_cannot_sign_in() {
     let user = app.user("network").await;
     let live = app.session("network").await;
     app.store
-        .set_user_status(user.id, domain::account::UserStatus::Deactivated)
+        .set_user_status(
+            user.id,
+            domain::account::UserStatus::Deactivated,
+            &storage::StatusChange {
+                authority: domain::account::StatusAuthority::Plan,
+                user_id: None,
+                at: chrono::Utc::now(),
+            },
+            None,
+        )
         .await
         .unwrap();
     let r = app.get("/account", Some(&live)).await;
