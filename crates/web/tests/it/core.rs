@@ -551,7 +551,8 @@ async fn a_deactivated_partner_or_new_password_ends_the_cached_verification() {
     )
     .await;
     assert_eq!(gone.code(), "UnAuthorized");
-    app.store
+    let reactivated = app
+        .store
         .set_user_status(
             edi.id,
             UserStatus::Active,
@@ -560,10 +561,11 @@ async fn a_deactivated_partner_or_new_password_ends_the_cached_verification() {
                 user_id: None,
                 at: chrono::Utc::now(),
             },
-            None,
+            Some(domain::account::StatusAuthority::Plan),
         )
         .await
         .unwrap();
+    assert!(reactivated);
     let back = post(
         &app.router,
         "/core/realtime",
