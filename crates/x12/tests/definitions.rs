@@ -35,7 +35,11 @@ fn cr2_patient_condition_is_cr208() {
     let good = claim.replacen(at, &format!("CR2********M~\n{at}"), 1);
     let good = fix_se(&good);
     let r = validate_bytes(good.as_bytes(), &Options::default());
-    assert!(r.accepted(), "CR2*...*M (CR208) is what X222A1 wants: {:?}", errors(&r));
+    assert!(
+        r.accepted(),
+        "CR2*...*M (CR208) is what X222A1 wants: {:?}",
+        errors(&r)
+    );
     let bad = claim.replacen(at, &format!("CR2*********Y~\n{at}"), 1);
     let r = validate_bytes(fix_se(&bad).as_bytes(), &Options::default());
     assert!(!r.accepted(), "CR209 is not used and CR208 is required");
@@ -133,10 +137,18 @@ fn ca_2200c_ref_after_stc() {
 fn pay_to_address_nm103_not_used() {
     let claim = x12::samples::claim_837p(1);
     let at = "REF*EI*123456789~\n";
-    let ok = fix_se(&with(&claim, at, "NM1*87*2~\nN3*PO BOX 1~\nN4*IRVINE*CA*926021234~\n"));
+    let ok = fix_se(&with(
+        &claim,
+        at,
+        "NM1*87*2~\nN3*PO BOX 1~\nN4*IRVINE*CA*926021234~\n",
+    ));
     let r = validate_bytes(ok.as_bytes(), &Options::default());
     assert!(r.accepted(), "{:?}", errors(&r));
-    let bad = fix_se(&with(&claim, at, "NM1*87*2*CLINIC~\nN3*PO BOX 1~\nN4*IRVINE*CA*926021234~\n"));
+    let bad = fix_se(&with(
+        &claim,
+        at,
+        "NM1*87*2*CLINIC~\nN3*PO BOX 1~\nN4*IRVINE*CA*926021234~\n",
+    ));
     let r = validate_bytes(bad.as_bytes(), &Options::default());
     assert!(!r.accepted(), "NM103 in 2010AB is not used");
 }

@@ -69,13 +69,16 @@ fn max_of(s: &str) -> u32 {
 }
 
 fn p_elem(n: roxmltree::Node<'_, '_>) -> PElem {
-    let codes = n.children().find(|c| c.has_tag_name("valid_codes")).map(|v| {
-        v.children()
-            .filter(|c| c.has_tag_name("code"))
-            .filter_map(|c| c.text())
-            .map(|t| t.trim().to_string())
-            .collect::<BTreeSet<_>>()
-    });
+    let codes = n
+        .children()
+        .find(|c| c.has_tag_name("valid_codes"))
+        .map(|v| {
+            v.children()
+                .filter(|c| c.has_tag_name("code"))
+                .filter_map(|c| c.text())
+                .map(|t| t.trim().to_string())
+                .collect::<BTreeSet<_>>()
+        });
     let comps = n
         .children()
         .filter(|c| c.has_tag_name("element"))
@@ -209,8 +212,11 @@ impl Cmp<'_> {
 
     /// pyx12 segment `p`'s identifying codes are all among ours (so ours covers it).
     fn key_within(s: &SegDef, p: &PSeg) -> bool {
-        let Some((e, 0, codes)) = &s.key else { return false };
-        let (Some(ours), Some(pc)) = (list(codes), p.elems.get(e).and_then(|x| x.codes.as_ref())) else {
+        let Some((e, 0, codes)) = &s.key else {
+            return false;
+        };
+        let (Some(ours), Some(pc)) = (list(codes), p.elems.get(e).and_then(|x| x.codes.as_ref()))
+        else {
             return false;
         };
         pc.is_subset(&ours)
@@ -260,7 +266,9 @@ impl Cmp<'_> {
                     // union of their qualifiers): those are matched too, not missing.
                     let mut merged = 0;
                     for (j, c) in p.children.iter().enumerate() {
-                        if !used[j] && matches!(c, PNode::Seg(o) if o.id == ps.id && Self::key_within(s, o)) {
+                        if !used[j]
+                            && matches!(c, PNode::Seg(o) if o.id == ps.id && Self::key_within(s, o))
+                        {
                             used[j] = true;
                             merged += 1;
                         }
@@ -273,10 +281,20 @@ impl Cmp<'_> {
                 (Node::Loop(i), PNode::Loop(pl)) => {
                     let sub = &g.loops[*i as usize];
                     if usage_char(sub.usage) != pl.usage {
-                        self.diff(&at, format!("usage ours {} pyx12 {}", usage_char(sub.usage), pl.usage));
+                        self.diff(
+                            &at,
+                            format!("usage ours {} pyx12 {}", usage_char(sub.usage), pl.usage),
+                        );
                     }
                     if sub.max != pl.max {
-                        self.diff(&at, format!("repeat ours {} pyx12 {}", show_max(sub.max), show_max(pl.max)));
+                        self.diff(
+                            &at,
+                            format!(
+                                "repeat ours {} pyx12 {}",
+                                show_max(sub.max),
+                                show_max(pl.max)
+                            ),
+                        );
                     }
                     self.compare_loop(g, sub, pl, &format!("{path}/{}", sub.id));
                 }
@@ -288,9 +306,10 @@ impl Cmp<'_> {
                 continue;
             }
             match c {
-                PNode::Seg(ps) if ps.usage != 'N' => {
-                    self.diff(&format!("{path}/{}", ps.id), format!("missing (pyx12 \"{}\")", ps.name))
-                }
+                PNode::Seg(ps) if ps.usage != 'N' => self.diff(
+                    &format!("{path}/{}", ps.id),
+                    format!("missing (pyx12 \"{}\")", ps.name),
+                ),
                 PNode::Loop(pl) if pl.usage != 'N' => {
                     self.diff(&format!("{path}/loop {}", pl.id), "missing".into())
                 }
@@ -303,10 +322,16 @@ impl Cmp<'_> {
         if merged {
             // Usage, repeats and the key's codes are those of the union: not comparable.
         } else if usage_char(s.usage) != p.usage {
-            self.diff(at, format!("usage ours {} pyx12 {}", usage_char(s.usage), p.usage));
+            self.diff(
+                at,
+                format!("usage ours {} pyx12 {}", usage_char(s.usage), p.usage),
+            );
         }
         if !merged && s.max != p.max {
-            self.diff(at, format!("max ours {} pyx12 {}", show_max(s.max), show_max(p.max)));
+            self.diff(
+                at,
+                format!("max ours {} pyx12 {}", show_max(s.max), show_max(p.max)),
+            );
         }
         for (i, e) in s.elems.iter().enumerate() {
             let n = (i + 1) as u8;
@@ -337,7 +362,14 @@ impl Cmp<'_> {
         }
     }
 
-    fn compare_simple(&mut self, at: &str, name: &str, t: (Ty, u16, u16), codes: &Codes, pe: &PElem) {
+    fn compare_simple(
+        &mut self,
+        at: &str,
+        name: &str,
+        t: (Ty, u16, u16),
+        codes: &Codes,
+        pe: &PElem,
+    ) {
         if let Some((pt, pmin, pmax)) = self.dataele.get(&pe.data_ele) {
             let ours = format!("{} {}/{}", ty_name(t.0), t.1, t.2);
             let theirs = format!("{pt} {pmin}/{pmax}");
@@ -357,7 +389,10 @@ impl Cmp<'_> {
                 }
             }
             (None, Some(p)) if matches!(codes, Codes::Any) => {
-                self.diff(at, format!("{name} codes unchecked, pyx12 lists {}", join(p)));
+                self.diff(
+                    at,
+                    format!("{name} codes unchecked, pyx12 lists {}", join(p)),
+                );
             }
             _ => {}
         }
@@ -365,7 +400,11 @@ impl Cmp<'_> {
 }
 
 fn show_max(m: u32) -> String {
-    if m == u32::MAX { ">1".into() } else { m.to_string() }
+    if m == u32::MAX {
+        ">1".into()
+    } else {
+        m.to_string()
+    }
 }
 
 /// `*` matches any run of characters.
@@ -377,12 +416,16 @@ fn glob(p: &str, s: &str) -> bool {
     let mut rest = s;
     for (i, part) in parts.iter().enumerate() {
         if i == 0 {
-            let Some(r) = rest.strip_prefix(part) else { return false };
+            let Some(r) = rest.strip_prefix(part) else {
+                return false;
+            };
             rest = r;
         } else if i == parts.len() - 1 {
             return rest.ends_with(part);
         } else {
-            let Some(k) = rest.find(part) else { return false };
+            let Some(k) = rest.find(part) else {
+                return false;
+            };
             rest = &rest[k + part.len()..];
         }
     }
@@ -398,7 +441,14 @@ fn differences(dir: &Path) -> Vec<String> {
         .filter(|n| n.has_tag_name("data_ele"))
         .map(|n| {
             let a = |k| n.attribute(k).unwrap_or("");
-            (a("ele_num").to_string(), (a("data_type").to_string(), a("min_len").parse().unwrap_or(0), a("max_len").parse().unwrap_or(0)))
+            (
+                a("ele_num").to_string(),
+                (
+                    a("data_type").to_string(),
+                    a("min_len").parse().unwrap_or(0),
+                    a("max_len").parse().unwrap_or(0),
+                ),
+            )
         })
         .collect();
     let mut out = Vec::new();
@@ -410,7 +460,11 @@ fn differences(dir: &Path) -> Vec<String> {
             .iter()
             .find(|g| g.set == *set && g.version == *ver)
             .unwrap_or_else(|| panic!("no guide {set} {ver}"));
-        let mut c = Cmp { ver, dataele: &dataele, out: Vec::new() };
+        let mut c = Cmp {
+            ver,
+            dataele: &dataele,
+            out: Vec::new(),
+        };
         c.compare_loop(g, &g.loops[0], &st, "");
         out.extend(c.out);
     }
@@ -420,7 +474,9 @@ fn differences(dir: &Path) -> Vec<String> {
 #[test]
 fn guides_match_pyx12_maps() {
     let Some(dir) = std::env::var_os("PYX12_MAPS") else {
-        eprintln!("PYX12_MAPS not set: pyx12 cross-check skipped (.ci/run installs pyx12 and sets it)");
+        eprintln!(
+            "PYX12_MAPS not set: pyx12 cross-check skipped (.ci/run installs pyx12 and sets it)"
+        );
         return;
     };
     let diffs = differences(Path::new(&dir));
@@ -432,7 +488,10 @@ fn guides_match_pyx12_maps() {
             let mut f = l.split('\t');
             let pat = f.next().unwrap_or("");
             let why = f.next().unwrap_or("");
-            assert!(!why.trim().is_empty() && f.next().is_some_and(|r| !r.trim().is_empty()), "every exception says who is right and why: {l}");
+            assert!(
+                !why.trim().is_empty() && f.next().is_some_and(|r| !r.trim().is_empty()),
+                "every exception says who is right and why: {l}"
+            );
             (pat, why)
         })
         .collect();
@@ -449,8 +508,26 @@ fn guides_match_pyx12_maps() {
             println!("{d}");
         }
     }
-    let stale: Vec<&str> = rows.iter().zip(&hit).filter(|(_, h)| **h == 0).map(|((p, _), _)| *p).collect();
-    println!("pyx12 cross-check: {} differences, {} explained by {} exception rows", diffs.len(), diffs.len() - unexplained.len(), rows.len());
-    assert!(unexplained.is_empty(), "differences from pyx12 neither fixed nor in pyx12_exceptions.tsv:\n{}", unexplained.join("\n"));
-    assert!(stale.is_empty(), "exception rows matching no difference (remove them):\n{}", stale.join("\n"));
+    let stale: Vec<&str> = rows
+        .iter()
+        .zip(&hit)
+        .filter(|(_, h)| **h == 0)
+        .map(|((p, _), _)| *p)
+        .collect();
+    println!(
+        "pyx12 cross-check: {} differences, {} explained by {} exception rows",
+        diffs.len(),
+        diffs.len() - unexplained.len(),
+        rows.len()
+    );
+    assert!(
+        unexplained.is_empty(),
+        "differences from pyx12 neither fixed nor in pyx12_exceptions.tsv:\n{}",
+        unexplained.join("\n")
+    );
+    assert!(
+        stale.is_empty(),
+        "exception rows matching no difference (remove them):\n{}",
+        stale.join("\n")
+    );
 }
