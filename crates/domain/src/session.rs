@@ -189,7 +189,11 @@ mod tests {
             g = g.claim(t(m)).expect("room in the window");
         }
         assert!(g.exhausted(t(4)));
-        assert_eq!(g.claim(t(10)), None, "a sixth guess in the window is refused");
+        assert_eq!(
+            g.claim(t(10)),
+            None,
+            "a sixth guess in the window is refused"
+        );
         assert_eq!(CodeGuesses::parse(&g.encode()), g);
         // The first guess (minute 0) leaves the window at minute 15.
         assert!(g.claim(t(15)).is_some());

@@ -211,7 +211,16 @@ async fn failed_attempt(state: &AppState, id: i64, actor: Actor, src: &str, acti
     audit::event(state, actor, src, action, "user", &user_id, "failed").await;
     match state.store.record_sign_in_failure(id, Utc::now()).await {
         Ok(t) if t.is_locked(Utc::now()) && t.failures == domain::session::MAX_FAILURES => {
-            audit::event(state, lockout, src, "account.lockout", "user", &user_id, "ok").await;
+            audit::event(
+                state,
+                lockout,
+                src,
+                "account.lockout",
+                "user",
+                &user_id,
+                "ok",
+            )
+            .await;
         }
         Ok(_) => {}
         Err(e) => tracing::error!(error = %e, "could not record a sign-in failure"),

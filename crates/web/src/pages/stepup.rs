@@ -43,13 +43,24 @@ pub async fn code(
     let uid = user.id.to_string();
     let actor = || Actor::from(identity);
     let Some(secret) = user.totp_secret.as_deref() else {
-        return Ok(Code::Wrong("Two-step sign-in is not set up for this account."));
+        return Ok(Code::Wrong(
+            "Two-step sign-in is not set up for this account.",
+        ));
     };
     let now = Utc::now();
     let last = match state.store.claim_code_guess(user.id, now).await {
         Ok(CodeClaim::Granted { last }) => last,
         Ok(CodeClaim::Refused) => {
-            audit::event(state, actor(), src, "mfa.refused_locked", "user", &uid, "denied").await;
+            audit::event(
+                state,
+                actor(),
+                src,
+                "mfa.refused_locked",
+                "user",
+                &uid,
+                "denied",
+            )
+            .await;
             return Ok(Code::Refused);
         }
         Err(e) => {
@@ -73,7 +84,16 @@ pub async fn code(
     match state.store.accept_code(user.id, now).await {
         Ok(true) => Ok(Code::Accepted),
         Ok(false) => {
-            audit::event(state, actor(), src, "mfa.refused_locked", "user", &uid, "denied").await;
+            audit::event(
+                state,
+                actor(),
+                src,
+                "mfa.refused_locked",
+                "user",
+                &uid,
+                "denied",
+            )
+            .await;
             Ok(Code::Locked)
         }
         Err(e) => {
@@ -95,7 +115,16 @@ async fn check(
     let user = &identity.user;
     let uid = user.id.to_string();
     let replay = || async {
-        audit::event(state, Actor::from(identity), src, "mfa.replay", "user", &uid, "denied").await;
+        audit::event(
+            state,
+            Actor::from(identity),
+            src,
+            "mfa.replay",
+            "user",
+            &uid,
+            "denied",
+        )
+        .await;
         Err("That code was already used. Wait for the next code and enter it.")
     };
     if mfa::looks_like_recovery_code(typed) {
