@@ -79,6 +79,63 @@ impl Throttle {
     }
 }
 
+/// Second-factor guesses (one-time codes, recovery codes, step-up codes) an account allows in
+/// any [`FAILURE_WINDOW`], whatever the number of sessions or addresses guessing.
+pub const MAX_CODE_GUESSES: usize = 5;
+
+/// When an account's recent code guesses were made, as stored (unix seconds, comma-separated).
+///
+/// A guess is *claimed* before the code is checked: a count taken after the check lets any
+/// number of parallel pending sessions pass a check made before the first failure was counted.
+/// The window slides (the log keeps each guess's time), so no choice of timing gets more than
+/// [`MAX_CODE_GUESSES`] into any 15 minutes. A correct password never touches it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CodeGuesses(Vec<i64>);
+
+impl CodeGuesses {
+    /// Reads the stored form; unreadable entries are dropped (an empty log is the safe default
+    /// only because the lock, stored apart, still holds).
+    pub fn parse(stored: &str) -> CodeGuesses {
+        CodeGuesses(
+            stored
+                .split(',')
+                .filter_map(|t| t.trim().parse().ok())
+                .collect(),
+        )
+    }
+
+    pub fn encode(&self) -> String {
+        self.0
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// Guesses made within the window before `now`.
+    pub fn recent(&self, now: DateTime<Utc>) -> usize {
+        let since = (now - FAILURE_WINDOW).timestamp();
+        self.0.iter().filter(|&&t| t > since).count()
+    }
+
+    /// The log with one more guess at `now`, or `None` when the window is already full.
+    /// Older entries are dropped, so the stored form stays short.
+    pub fn claim(&self, now: DateTime<Utc>) -> Option<CodeGuesses> {
+        let since = (now - FAILURE_WINDOW).timestamp();
+        let mut kept: Vec<i64> = self.0.iter().copied().filter(|&t| t > since).collect();
+        if kept.len() >= MAX_CODE_GUESSES {
+            return None;
+        }
+        kept.push(now.timestamp());
+        Some(CodeGuesses(kept))
+    }
+
+    /// Whether a wrong guess that brought the log here uses up the window (and so locks).
+    pub fn exhausted(&self, now: DateTime<Utc>) -> bool {
+        self.recent(now) >= MAX_CODE_GUESSES
+    }
+}
+
 /// TOTP codes are accepted once: a step at or before the last one used is a replay.
 pub fn totp_step_fresh(step: u64, last_used: Option<u64>) -> bool {
     last_used.is_none_or(|last| step > last)
@@ -125,6 +182,24 @@ mod tests {
         assert!(!totp_step_fresh(99, Some(100)));
     }
 
+    #[test]
+    fn code_guesses_are_claimed_until_the_window_is_full() {
+        let mut g = CodeGuesses::default();
+        for m in 0..5 {
+            g = g.claim(t(m)).expect("room in the window");
+        }
+        assert!(g.exhausted(t(4)));
+        assert_eq!(
+            g.claim(t(10)),
+            None,
+            "a sixth guess in the window is refused"
+        );
+        assert_eq!(CodeGuesses::parse(&g.encode()), g);
+        // The first guess (minute 0) leaves the window at minute 15.
+        assert!(g.claim(t(15)).is_some());
+        assert_eq!(CodeGuesses::parse("x,,12"), CodeGuesses(vec![12]));
+    }
+
     proptest! {
         /// Failures spread wider than the window never lock.
         #[test]
@@ -135,6 +210,26 @@ mod tests {
                 now += g;
                 th = th.after_failure(t(now));
                 prop_assert!(!th.is_locked(t(now)));
+            }
+        }
+
+        /// However guesses are timed, no 15 minutes hold more than five claimed ones.
+        #[test]
+        fn no_window_holds_more_than_five_guesses(gaps in proptest::collection::vec(0i64..400, 1..80)) {
+            let mut g = CodeGuesses::default();
+            let mut now = 0;
+            let mut claimed = Vec::new();
+            for gap in gaps {
+                now += gap;
+                let at = DateTime::from_timestamp(1_790_000_000 + now, 0).unwrap();
+                if let Some(next) = g.claim(at) {
+                    g = next;
+                    claimed.push(now);
+                }
+            }
+            for (i, &start) in claimed.iter().enumerate() {
+                let within = claimed[i..].iter().take_while(|&&c| c - start < 15 * 60).count();
+                prop_assert!(within <= MAX_CODE_GUESSES, "{within} guesses from {start}");
             }
         }
     }

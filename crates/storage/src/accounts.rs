@@ -436,6 +436,10 @@ pub(crate) async fn record_failure(
             .bind(i64::from(old.failures)).bind(old.window_start).bind(old.locked_until)
             .execute(p).await?.rows_affected());
         if changed == 1 {
+            if new.is_locked(now) && !old.is_locked(now) {
+                // The lock covers every pending sign-in, not only the one that failed.
+                crate::lockout::end_pending(store, user_id).await?;
+            }
             return Ok(new);
         }
     }
@@ -453,7 +457,7 @@ fn update_sql(sql: &str, store: &SqlStore) -> String {
 }
 
 pub(crate) async fn clear_failures(store: &SqlStore, user_id: i64) -> Result<()> {
-    on_pool!(store, p, DB => { sqlx::query::<DB>("UPDATE users SET failures = 0, failure_window_start = NULL, locked_until = NULL WHERE id = $1").bind(user_id).execute(p).await?; });
+    on_pool!(store, p, DB => { sqlx::query::<DB>("UPDATE users SET failures = 0, failure_window_start = NULL, locked_until = NULL, code_guesses = '' WHERE id = $1").bind(user_id).execute(p).await?; });
     Ok(())
 }
 

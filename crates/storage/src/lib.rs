@@ -16,6 +16,7 @@ mod edi_core;
 mod eligibility;
 mod error;
 mod intake;
+mod lockout;
 mod members;
 mod outbox;
 mod plan;
@@ -44,6 +45,7 @@ pub use intake::{
     IntakeClaimResult, IntakeLookup, InterchangeRecord, InterchangeStatus, NewInterchange,
     StoredAcks,
 };
+pub use lockout::CodeClaim;
 pub use members::{MemberRecord, NewMember};
 pub use outbox::{NewMessage, OutboxMessage};
 pub use pool::{SqlStore, open};
@@ -175,7 +177,15 @@ pub trait Store: Send + Sync {
     /// Counts a failed sign-in at `now` atomically (safe with several portal instances) and
     /// returns the new throttle state, using [`Throttle::after_failure`].
     async fn record_sign_in_failure(&self, user_id: i64, now: DateTime<Utc>) -> Result<Throttle>;
+    /// Clears password failures, code guesses and the lock (an unlock, or a partner's success).
     async fn clear_sign_in_failures(&self, user_id: i64) -> Result<()>;
+    /// Claims one second-factor guess at `now` before the code is checked (see `lockout.rs`):
+    /// refused while the account is locked or its 15-minute window already holds five.
+    async fn claim_code_guess(&self, user_id: i64, now: DateTime<Utc>) -> Result<CodeClaim>;
+    /// Locks the account until `until` and ends all its pending sessions, in one transaction.
+    async fn lock_account(&self, user_id: i64, until: DateTime<Utc>) -> Result<()>;
+    /// A correct code: clears both counters; `false` (nothing cleared) if the account is locked.
+    async fn accept_code(&self, user_id: i64, now: DateTime<Utc>) -> Result<bool>;
     /// Enrols MFA: stores the secret and the recovery codes' hashes, only for an account that
     /// has no secret (new or reset); `false` (nothing changed) when it is already enrolled.
     async fn enrol_totp(

@@ -6,7 +6,7 @@ use crate::{
     AuditQuery, MemberRecord, NewMember, NewUser, PlanCounts, Result, StorageError, Store,
     UserRecord,
 };
-use crate::{accounts, outbox, registrations, sessions};
+use crate::{accounts, lockout, outbox, registrations, sessions};
 use domain::audit::{AuditEntry, AuditEvent};
 use domain::auth::AuthRequest;
 use domain::claim::Claim;
@@ -316,6 +316,15 @@ impl Store for SqlStore {
     }
     async fn clear_sign_in_failures(&self, user_id: i64) -> Result<()> {
         accounts::clear_failures(self, user_id).await
+    }
+    async fn claim_code_guess(&self, user_id: i64, now: DateTime<Utc>) -> Result<CodeClaim> {
+        lockout::claim(self, user_id, now).await
+    }
+    async fn lock_account(&self, user_id: i64, until: DateTime<Utc>) -> Result<()> {
+        lockout::lock(self, user_id, until).await
+    }
+    async fn accept_code(&self, user_id: i64, now: DateTime<Utc>) -> Result<bool> {
+        lockout::accepted(self, user_id, now).await
     }
     async fn enrol_totp(
         &self,

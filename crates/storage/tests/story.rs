@@ -29,6 +29,8 @@ mod edi_core;
 mod eligibility;
 #[path = "story_parts/intake.rs"]
 mod intake;
+#[path = "story_parts/lockout.rs"]
+mod lockout;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -340,6 +342,7 @@ async fn story(store: Arc<dyn Store>) {
 
     audit_story(store.clone()).await;
     accounts::accounts_story(store.clone(), org, id, &c.number).await;
+    lockout::lockout_story(store.clone(), id).await;
     authorizations::authorizations_story(store.clone(), org, id, auth(&members[0].member.id, npi))
         .await;
 

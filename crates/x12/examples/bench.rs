@@ -4,6 +4,8 @@
 //! `cargo run --release -p x12 --example bench [-- SIZE_MB]` (default 100)
 //! `cargo run --release -p x12 --example bench -- --write FILE SIZE_MB` only writes the file.
 //! `cargo run --release -p x12 --example bench -- --validate FILE` validates a file, prints MB/s.
+//! `cargo run --release -p x12 --example bench -- --interchanges N` validates one file of N
+//! one-claim interchanges: time, MB/s and peak memory against the number of interchanges.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
@@ -47,6 +49,26 @@ fn main() {
             mb,
             mb / secs,
             report.accepted()
+        );
+        return;
+    }
+    if args.first().map(String::as_str) == Some("--interchanges") {
+        let n: u32 = args
+            .get(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(1_000_000);
+        let path = std::env::temp_dir().join(format!("x12-bench-isa-{}.edi", std::process::id()));
+        let w = BufWriter::new(File::create(&path).expect("create"));
+        let bytes = x12::samples::write_837p_interchanges(w, n).expect("write");
+        let (secs, report) = validate_file(&path);
+        let _ = std::fs::remove_file(&path);
+        assert!(report.accepted(), "{:?}", report.errors_by_offset().first());
+        let mb = bytes as f64 / 1e6;
+        println!(
+            "validate {n} one-claim interchanges: {mb:.1} MB in {secs:.3} s = {:.1} MB/s; {} interchanges in the report; peak memory (VmHWM) {:.1} MB",
+            mb / secs,
+            report.interchanges.len(),
+            peak_rss_mb().unwrap_or(f64::NAN)
         );
         return;
     }

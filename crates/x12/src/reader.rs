@@ -36,6 +36,12 @@ pub enum Item<'a> {
     Segment { offset: u64, bytes: &'a [u8] },
     /// Bytes at end of input without a segment terminator (a truncated file).
     Unterminated { offset: u64, bytes: &'a [u8] },
+    /// An ISA segment with the delimiters it declares (already in force for what follows).
+    Isa {
+        offset: u64,
+        bytes: &'a [u8],
+        delims: Delimiters,
+    },
     /// A segment longer than the limit; its bytes were skipped.
     TooLong { offset: u64, len: u64 },
 }
@@ -140,6 +146,28 @@ impl<R: Read> SegmentReader<R> {
         }
     }
 
+    /// At a segment starting `ISA` (or too few bytes to tell): reads the delimiters that
+    /// ISA declares and returns it terminated by its own terminator. `None` when it is
+    /// not an ISA or its delimiters are unusable (then the current ones stay).
+    fn isa(&mut self) -> io::Result<Option<(usize, usize, Delimiters)>> {
+        while self.end - self.start < 512 && !self.eof {
+            if self.fill()? == 0 && !self.eof {
+                break;
+            }
+        }
+        let head = &self.buf[self.start..self.end];
+        if !head.starts_with(b"ISA") {
+            return Ok(None);
+        }
+        let Ok((delims, len, _)) = delimiters::from_isa(head) else {
+            return Ok(None);
+        };
+        self.delims = delims;
+        let s = self.start;
+        self.start += len;
+        Ok(Some((s, len, delims)))
+    }
+
     /// The next segment, or `None` at end of input.
     pub fn next_item(&mut self) -> io::Result<Option<Item<'_>>> {
         let term = self.delims.segment;
@@ -159,6 +187,18 @@ impl<R: Read> SegmentReader<R> {
             }
             self.fill()?;
         }
+        if self.buf[self.start..self.end].starts_with(b"ISA")
+            || (self.end - self.start < 3 && !self.eof)
+        {
+            if let Some((s, len, delims)) = self.isa()? {
+                return Ok(Some(Item::Isa {
+                    offset: self.base + s as u64,
+                    bytes: &self.buf[s..s + len - 1],
+                    delims,
+                }));
+            }
+        }
+        let term = self.delims.segment;
         let mut scanned = self.start;
         let mut skipping: Option<(u64, u64)> = None;
         loop {
@@ -222,6 +262,7 @@ mod tests {
                     format!("UNTERMINATED {}", String::from_utf8_lossy(bytes))
                 }
                 Item::TooLong { len, .. } => format!("TOOLONG {len}"),
+                Item::Isa { bytes, .. } => String::from_utf8_lossy(bytes).into_owned(),
             });
         }
         out

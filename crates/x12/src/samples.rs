@@ -85,3 +85,19 @@ pub fn write_837p<W: Write>(mut w: W, bytes: u64, claims_per_set: usize) -> io::
     w.write_all(tail.as_bytes())?;
     Ok(written + tail.len() as u64)
 }
+
+/// Writes `n` interchanges of one 837P claim each (ISA13 1..=n), one after the other,
+/// as a clearinghouse batch of single-claim files looks. Returns the bytes written.
+pub fn write_837p_interchanges<W: Write>(mut w: W, n: u32) -> io::Result<u64> {
+    let mut written = 0u64;
+    let mut buf = String::with_capacity(4096);
+    for i in 1..=n {
+        buf.clear();
+        buf.push_str(&envelope_head("HC", "005010X222A1", i));
+        claim_set(&mut buf, 1, 1);
+        buf.push_str(&envelope_tail(1, i));
+        w.write_all(buf.as_bytes())?;
+        written += buf.len() as u64;
+    }
+    Ok(written)
+}

@@ -76,6 +76,15 @@ pub fn validate_with<R: Read>(
         while let Some(item) = rd.next_item()? {
             match item {
                 Item::Segment { offset, bytes } => v.segment(offset, bytes),
+                Item::Isa {
+                    offset,
+                    bytes,
+                    delims,
+                } => {
+                    // Each interchange declares its own delimiters.
+                    v.delims = delims;
+                    v.segment(offset, bytes)
+                }
                 Item::Unterminated { offset, bytes } => v.unterminated(offset, bytes),
                 Item::TooLong { offset, len } => v.too_long(offset, len),
             }
@@ -207,6 +216,9 @@ pub struct Validator<'s> {
     start_notes: Vec<(Severity, &'static str, String, String)>,
     groups_in_isa: u32,
     version_reported: bool,
+    /// Sets kept in the report so far (counted here: summing over the interchanges per
+    /// set made the time quadratic in their number).
+    sets_stored: usize,
 }
 
 const FIX_ENVELOPE: &str =
@@ -228,6 +240,7 @@ impl<'s> Validator<'s> {
             start_notes: Vec::new(),
             groups_in_isa: 0,
             version_reported: false,
+            sets_stored: 0,
         }
     }
 
@@ -823,20 +836,15 @@ impl<'s> Validator<'s> {
         if let Some(sink) = reborrow(&mut self.sink) {
             sink.end_set(accepted);
         }
-        let max_sets = self.opts.max_sets;
-        let stored: usize = self
-            .report
-            .interchanges
-            .iter()
-            .flat_map(|i| i.groups.iter())
-            .map(|g| g.sets.len())
-            .sum::<usize>();
+        let keep =
+            (!state.info.issues.is_empty() || !accepted) && self.sets_stored < self.opts.max_sets;
         if let Some(g) = self.group() {
             if accepted {
                 g.sets_accepted += 1;
             }
-            if (!state.info.issues.is_empty() || !accepted) && stored < max_sets {
+            if keep {
                 g.sets.push(state.info);
+                self.sets_stored += 1;
             }
         }
     }

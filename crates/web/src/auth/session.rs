@@ -94,6 +94,11 @@ pub async fn load(
         state.store.end_session(&hash).await?;
         return Ok(Found::default());
     };
+    // A lock covers every step of sign-in: no pending session of a locked account goes on.
+    if record.stage != SessionStage::Full && identity.user.throttle.is_locked(now) {
+        state.store.end_session(&hash).await?;
+        return Ok(Found::default());
+    }
     if now - record.last_seen >= TOUCH_EVERY {
         state.store.touch_session(&hash, now).await?;
     }

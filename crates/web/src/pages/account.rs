@@ -10,6 +10,7 @@
 use crate::AppState;
 use crate::audit::{self, Actor};
 use crate::auth::{Signed, session};
+use crate::pages::stepup::StepUp;
 use crate::pages::{Chrome, FieldErrors, errors, pacific, render};
 use askama::Template;
 use axum::Form;
@@ -377,11 +378,33 @@ pub struct NewCodesPage {
     pub codes: Vec<String>,
 }
 
+#[derive(Deserialize)]
+pub struct StepUpForm {
+    /// The current password or a code, typed again for this action (`stepup.rs`).
+    #[serde(default)]
+    pub stepup: String,
+}
+
 /// `POST /account/recovery-codes`: ten new codes replace every old one; shown once (the page is
-/// never cached: see `headers.rs`).
-pub async fn new_recovery_codes(State(state): State<AppState>, s: Signed) -> Response {
+/// never cached: see `headers.rs`). A session alone is not enough: the form carries the
+/// password or a code (step-up), counted against the lockout.
+pub async fn new_recovery_codes(
+    State(state): State<AppState>,
+    s: Signed,
+    Form(f): Form<StepUpForm>,
+) -> Response {
     if s.identity.user.totp_secret.is_none() {
         return Redirect::to("/account").into_response();
+    }
+    match crate::pages::stepup::confirm(&state, &s, &f.stepup).await {
+        Ok(StepUp::Confirmed) => {}
+        Ok(StepUp::Wrong(msg)) => {
+            let mut errors = FieldErrors::new();
+            errors.insert("stepup", msg.to_string());
+            return account_page(&state, &s, None, errors).await;
+        }
+        Ok(StepUp::Locked) => return crate::pages::stepup::locked_out(&state, &s).await,
+        Err(res) => return res,
     }
     let codes = domain::mfa::new_recovery_codes();
     let hashes: Vec<String> = codes

@@ -1,10 +1,13 @@
 //! Sign-in in two steps, then sign-out.
 //!
-//! 1. `POST /login`: username and password (argon2id, verified off the async runtime). Failures
-//!    count toward the account's lockout, kept in the database. Success starts a *pending*
-//!    session (new id) that can only reach the next step.
+//! 1. `POST /login`: username and password (argon2id, verified off the async runtime, for
+//!    unknown and locked accounts too, with one answer for every refusal). Failures count
+//!    toward the account's lockout, kept in the database. Success starts a *pending* session
+//!    (new id) that can only reach the next step; it clears no failure count.
 //! 2. `POST /login/code`: a TOTP code (each time step accepted once) or a recovery code (each
-//!    used once). Success replaces the pending session with a full one (new id again).
+//!    used once), checked under the code lockout (`stepup.rs`: five guesses per account per 15
+//!    minutes, all sessions together). Success replaces the pending session with a full one
+//!    (new id again) and clears the counts.
 //!
 //! Accounts without MFA are sent to enrolment (`mfa.rs`) instead of step 2: MFA is required
 //! for everyone.
@@ -12,15 +15,14 @@
 use crate::AppState;
 use crate::audit::{self, Actor};
 use crate::auth::{self, Pending, Signed, Visitor, session};
-use crate::pages::{Chrome, FieldErrors, errors, pacific, render};
+use crate::pages::{Chrome, FieldErrors, errors, render, stepup};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
-use domain::mfa;
-use domain::session::{SessionStage, totp_step_fresh};
+use domain::session::SessionStage;
 use serde::Deserialize;
 use storage::Identity;
 
@@ -80,7 +82,9 @@ pub struct LoginForm {
     pub next: String,
 }
 
-const WRONG: &str = "The username or password is not correct.";
+/// The one answer to every refused password step: unknown, wrong, locked, invited or
+/// deactivated alike, so the page does not tell which accounts exist or are locked.
+pub const WRONG: &str = "The username or password is not correct, or the account is locked after too many failed attempts. A lock ends after 15 minutes; your office administrator or the plan can also unlock it.";
 
 pub async fn submit(
     State(state): State<AppState>,
@@ -90,7 +94,7 @@ pub async fn submit(
 ) -> Response {
     let username = f.username.trim().to_ascii_lowercase();
     let next = auth::safe_next(Some(&f.next)).to_string();
-    let again = |error: String| {
+    let again = || {
         render(
             StatusCode::UNAUTHORIZED,
             &LoginPage {
@@ -98,7 +102,7 @@ pub async fn submit(
                 username: username.clone(),
                 next: next.clone(),
                 notice: None,
-                error: Some(error),
+                error: Some(WRONG.into()),
             },
         )
     };
@@ -111,9 +115,15 @@ pub async fn submit(
         }
     };
     let now = Utc::now();
+    // The same argon2 work for every account, and for none: an unknown, invited (no hash yet),
+    // locked or deactivated account answers in the time a real check takes.
+    let stored = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .filter(|h| !h.is_empty());
+    let has_hash = stored.is_some();
+    let ok = verify(f.password, stored.unwrap_or_else(|| DUMMY_HASH.clone())).await && has_hash;
     let Some(user) = user else {
-        // Spend the same time as a real check, so timing does not reveal which names exist.
-        let _ = verify(f.password, DUMMY_HASH.clone()).await;
         audit::event(
             &state,
             Actor::anonymous(&username),
@@ -124,18 +134,14 @@ pub async fn submit(
             "failed",
         )
         .await;
-        return again(WRONG.into());
+        return again();
     };
     let actor = || Actor {
         id: Some(user.id),
         name: user.username.clone(),
         org: Some(user.org_id),
     };
-    if let Some(until) = user
-        .throttle
-        .locked_until
-        .filter(|_| user.throttle.is_locked(now))
-    {
+    if user.throttle.is_locked(now) {
         audit::event(
             &state,
             actor(),
@@ -146,21 +152,18 @@ pub async fn submit(
             "denied",
         )
         .await;
-        return again(locked_message(until));
+        return again();
     }
-    let ok = !user.password_hash.is_empty() && verify(f.password, user.password_hash.clone()).await;
     if !ok || user.status != domain::account::UserStatus::Active {
-        return failed_attempt(&state, &user.id.to_string(), actor(), src, "login.failure")
-            .await
-            .unwrap_or_else(|| again(WRONG.into()));
+        failed_attempt(&state, user.id, actor(), src, "login.failure").await;
+        return again();
     }
     let identity = match state.store.identity(user.id).await {
         Ok(Some(i)) => i,
         _ => return errors::unavailable(&state),
     };
-    if let Err(e) = state.store.clear_sign_in_failures(user.id).await {
-        tracing::error!(error = %e, "could not clear sign-in failures");
-    }
+    // The failure counts are cleared only by a full sign-in (the code step): a correct password
+    // alone must not give a password holder a fresh set of code guesses.
     let stage = auth::stage_after_password(&identity);
     audit::event(
         &state,
@@ -196,52 +199,53 @@ pub async fn submit(
     .await
 }
 
-/// Counts a failed attempt toward the lockout; `Some(page)` when the account just locked.
-async fn failed_attempt(
-    state: &AppState,
-    user_id: &str,
-    actor: Actor,
-    src: &str,
-    action: &str,
-) -> Option<Response> {
-    let id: i64 = user_id.parse().ok()?;
-    let name = actor.name.clone();
-    let org = actor.org;
-    audit::event(state, actor, src, action, "user", user_id, "failed").await;
+/// Counts a failed password toward the lockout (the lock, if it comes, is audited; the answer
+/// stays the same).
+async fn failed_attempt(state: &AppState, id: i64, actor: Actor, src: &str, action: &str) {
+    let user_id = id.to_string();
+    let lockout = Actor {
+        id: actor.id,
+        name: actor.name.clone(),
+        org: actor.org,
+    };
+    audit::event(state, actor, src, action, "user", &user_id, "failed").await;
     match state.store.record_sign_in_failure(id, Utc::now()).await {
         Ok(t) if t.is_locked(Utc::now()) && t.failures == domain::session::MAX_FAILURES => {
-            let actor = Actor {
-                id: Some(id),
-                name,
-                org,
-            };
-            audit::event(state, actor, src, "account.lockout", "user", user_id, "ok").await;
-            let until = t.locked_until.unwrap_or_else(Utc::now);
-            Some(render(
-                StatusCode::UNAUTHORIZED,
-                &LoginPage {
-                    chrome: Chrome::new(state, "Sign in", "/login"),
-                    username: String::new(),
-                    next: "/".into(),
-                    notice: None,
-                    error: Some(locked_message(until)),
-                },
-            ))
+            audit::event(
+                state,
+                lockout,
+                src,
+                "account.lockout",
+                "user",
+                &user_id,
+                "ok",
+            )
+            .await;
         }
-        Ok(_) => None,
-        Err(e) => {
-            tracing::error!(error = %e, "could not record a sign-in failure");
-            None
-        }
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "could not record a sign-in failure"),
     }
 }
 
-fn locked_message(until: chrono::DateTime<Utc>) -> String {
-    format!(
-        "This account is locked after {} failed sign-in attempts. Try again after {}, or ask your office administrator or the plan to unlock it.",
-        domain::session::MAX_FAILURES,
-        pacific(until)
-    )
+/// The code step's answer once the account is locked (the password was right, so saying so
+/// tells nothing new); the pending session is already ended.
+fn locked_page(state: &AppState) -> Response {
+    let mut res = render(
+        StatusCode::UNAUTHORIZED,
+        &LoginPage {
+            chrome: Chrome::new(state, "Sign in", "/login"),
+            username: String::new(),
+            next: "/".into(),
+            notice: None,
+            error: Some(format!(
+                "Too many wrong codes: this account is locked for {} minutes. Try again later, or ask your office administrator or the plan to unlock it.",
+                domain::session::LOCKOUT.num_minutes()
+            )),
+        },
+    );
+    res.headers_mut()
+        .insert(header::SET_COOKIE, session::clear_cookie(state));
+    res
 }
 
 /// A real argon2id hash with the same parameters, verified against when the username is
@@ -341,80 +345,20 @@ pub async fn code_submit(
             },
         )
     };
-    let Some(secret) = user.totp_secret.as_deref() else {
+    if user.totp_secret.is_none() {
         return Redirect::to("/mfa/enrol").into_response();
-    };
-    let now = Utc::now();
-    let accepted = if mfa::looks_like_recovery_code(&f.code) {
-        match state
-            .store
-            .use_recovery_code(user.id, &mfa::recovery_hash(&f.code))
-            .await
-        {
-            Ok(true) => {
-                audit::event(
-                    &state,
-                    Actor::from(identity),
-                    src,
-                    "mfa.recovery_code_used",
-                    "user",
-                    &uid,
-                    "ok",
-                )
-                .await;
-                Ok(())
-            }
-            Ok(false) => Err("That recovery code is not valid or was already used."),
-            Err(_) => return errors::unavailable(&state),
-        }
-    } else {
-        let unix = u64::try_from(now.timestamp()).unwrap_or(0);
-        match mfa::matching_step(secret, &f.code, unix) {
-            None => Err(
-                "That code is not correct. Enter the 6-digit code your authenticator app shows now.",
-            ),
-            Some(step) if !totp_step_fresh(step, user.totp_last_step) => {
-                audit::event(
-                    &state,
-                    Actor::from(identity),
-                    src,
-                    "mfa.replay",
-                    "user",
-                    &uid,
-                    "denied",
-                )
-                .await;
-                Err("That code was already used. Wait for the next code and enter it.")
-            }
-            Some(step) => match state.store.use_totp_step(user.id, step).await {
-                Ok(true) => Ok(()),
-                Ok(false) => {
-                    audit::event(
-                        &state,
-                        Actor::from(identity),
-                        src,
-                        "mfa.replay",
-                        "user",
-                        &uid,
-                        "denied",
-                    )
-                    .await;
-                    Err("That code was already used. Wait for the next code and enter it.")
-                }
-                Err(_) => return errors::unavailable(&state),
-            },
-        }
-    };
-    if let Err(msg) = accepted {
-        if let Some(locked) =
-            failed_attempt(&state, &uid, Actor::from(identity), src, "mfa.failure").await
-        {
-            let _ = state.store.end_session(&pending.session.token_hash).await;
-            return locked;
-        }
-        return again(msg);
     }
-    let _ = state.store.clear_sign_in_failures(user.id).await;
+    match stepup::code(&state, identity, src, &f.code).await {
+        Ok(stepup::Code::Accepted) => {}
+        Ok(stepup::Code::Wrong(msg)) => return again(msg),
+        Ok(stepup::Code::Refused | stepup::Code::Locked) => {
+            // Storage ended every pending session with the lock (or the guard would refuse
+            // them); this one goes too, whatever came first.
+            let _ = state.store.end_session(&pending.session.token_hash).await;
+            return locked_page(&state);
+        }
+        Err(res) => return res,
+    }
     audit::event(
         &state,
         Actor::from(identity),

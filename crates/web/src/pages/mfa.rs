@@ -134,7 +134,12 @@ pub async fn enrol_submit(
     }
     .await;
     match stored {
-        Ok(true) => {}
+        // A full sign-in: the password's failure count starts over (it did not at the password).
+        Ok(true) => {
+            if let Err(e) = state.store.clear_sign_in_failures(user_id).await {
+                tracing::error!(error = %e, "could not clear sign-in failures");
+            }
+        }
         // Another sign-in enrolled this account since the password was accepted here: this
         // one's secret is not the account's, so it starts over (and meets the code step).
         Ok(false) => {

@@ -21,6 +21,7 @@ pub mod pa_public;
 pub mod proof;
 pub mod register;
 pub mod remittance;
+pub mod stepup;
 pub mod submissions;
 pub mod um_review;
 pub mod users;

@@ -22,7 +22,7 @@ use domain::account::UserStatus;
 use domain::registration::{OfficeRole, RegistrationForm, RequestKind, mismatch_message};
 use domain::session::token_hash;
 use serde::Deserialize;
-use storage::{NewDocument, NewRegistration};
+use storage::{NewDocument, NewMessage, NewRegistration};
 
 /// Longest office name accepted (the domain checks the shortest).
 const MAX_OFFICE_NAME: usize = 200;
@@ -248,15 +248,33 @@ pub async fn submit(State(state): State<AppState>, visitor: Visitor, upload: Upl
         .pending_registration(&reg.email, RequestKind::Access, &reg.tin)
         .await
     {
-        Ok(Some(_)) => {
-            errors.insert(
-                "email",
-                format!(
-                    "A request from this email for TIN {} is already waiting for verification. Provider Relations will call the office; there is no need to register again.",
+        Ok(Some(earlier)) => {
+            // The page answers as for a new request (it must not tell a stranger that this
+            // email has a request for this TIN); the person is told by email instead.
+            let note = NewMessage {
+                to_addr: reg.email.clone(),
+                subject: "Your portal registration is already pending".into(),
+                body: format!(
+                    "Someone (perhaps you) registered again with this email for TIN {}. Your earlier request is still waiting for verification: Provider Relations will call the office, and there is no need to register again. If this was not you, you can ignore this message.",
                     reg.tin
                 ),
-            );
-            return register_page(&state, &visitor, &form, errors);
+                created_at: Utc::now(),
+            };
+            if let Err(e) = state.store.enqueue_message(&note).await {
+                tracing::error!(error = %e, "duplicate registration notice not queued");
+                return errors::unavailable(&state);
+            }
+            audit::event(
+                &state,
+                Actor::anonymous(&reg.email),
+                &visitor.source,
+                "registration.duplicate",
+                "registration",
+                &earlier.to_string(),
+                "notified",
+            )
+            .await;
+            return Redirect::to("/register?submitted=1").into_response();
         }
         Ok(None) => {}
         Err(e) => {

@@ -77,6 +77,9 @@ fn error_text(code: Option<&str>) -> Option<&'static str> {
         "self" => {
             "You cannot deactivate your own account. Another plan administrator can, if it is really needed."
         }
+        "stepup" => {
+            "Two-step sign-in was not reset: confirm with your own password or a current code from your app. Several wrong tries lock your account for 15 minutes."
+        }
         "invited" => {
             "This account is invited: it becomes active when the person sets a password from the activation link."
         }
@@ -188,15 +191,26 @@ pub fn back_url(username: &str, key: &str, code: &str) -> String {
 }
 
 /// `POST /plan/users/{id}/reset-mfa`: clears the secret and recovery codes and ends every session.
+/// The administrator confirms with their own password or code (step-up, counted against their
+/// lockout): a session left open must not be enough to hand an account to a new authenticator.
 pub async fn reset_mfa(
     State(state): State<AppState>,
     s: Signed,
     Path(id): Path<String>,
+    Form(f): Form<crate::pages::account::StepUpForm>,
 ) -> Response {
     let u = match target(&state, &s, &id).await {
         Ok(u) => u,
         Err(r) => return r,
     };
+    match crate::pages::stepup::confirm(&state, &s, &f.stepup).await {
+        Ok(crate::pages::stepup::StepUp::Confirmed) => {}
+        Ok(crate::pages::stepup::StepUp::Wrong(_)) => return back(&u, "error", "stepup"),
+        Ok(crate::pages::stepup::StepUp::Locked) => {
+            return crate::pages::stepup::locked_out(&state, &s).await;
+        }
+        Err(res) => return res,
+    }
     if let Err(e) = state.store.reset_totp(u.id).await {
         tracing::error!(error = %e, "could not reset MFA");
         return errors::unavailable(&state);
@@ -307,6 +321,7 @@ mod tests {
         }
         assert!(notice_text(Some("<b>hi</b>")).is_none());
         assert!(error_text(Some("self")).is_some());
+        assert!(error_text(Some("stepup")).is_some());
         assert!(error_text(Some("mfa")).is_none());
     }
 

@@ -11,4 +11,5 @@
 
 mod harness;
 mod held;
+mod signin;
 mod web;
