@@ -254,7 +254,16 @@ async fn unknown_locked_invited_and_deactivated_accounts_answer_alike() {
     let network = portal.user("network").await;
     portal
         .store
-        .set_user_status(network.id, domain::account::UserStatus::Deactivated)
+        .set_user_status(
+            network.id,
+            domain::account::UserStatus::Deactivated,
+            &storage::StatusChange {
+                authority: domain::account::StatusAuthority::Plan,
+                user_id: None,
+                at: Utc::now(),
+            },
+            None,
+        )
         .await
         .unwrap();
 
