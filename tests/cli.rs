@@ -68,6 +68,101 @@ async fn audit_verify_finds_an_edited_entry() {
     assert!(out.contains("newest were removed"), "{out}");
 }
 
+/// Five claim reads in a fresh data directory, through the store the binary also opens.
+async fn five_entries(dir: &std::path::Path) -> (String, sqlx::SqlitePool) {
+    let url = format!("sqlite://{}", dir.join("portal.db").display());
+    let store = storage::open(&url).await.unwrap();
+    for i in 0..5 {
+        store
+            .audit(&domain::audit::AuditEvent {
+                actor: Some(7),
+                actor_name: "front.desk".into(),
+                org: Some(2),
+                action: "claim.read".into(),
+                record_type: "claim".into(),
+                record_id: format!("C000000000{i}"),
+                outcome: "ok".into(),
+                source: "192.0.2.10".into(),
+            })
+            .await
+            .unwrap();
+    }
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    (url, pool)
+}
+
+/// The chain from `from` on, rehashed with plain SHA-256 as anyone could, head included.
+async fn rehash_from(url: &str, pool: &sqlx::SqlitePool, from: i64) {
+    let store = storage::open(url).await.unwrap();
+    let entries = store.audit_page(0, 100).await.unwrap();
+    let mut prev = domain::audit::GENESIS.to_string();
+    for e in &entries {
+        if e.seq >= from {
+            let hash = domain::audit::chain_hash(&prev, e.seq, e.at, &e.event);
+            sqlx::query("UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE seq = $3")
+                .bind(&prev)
+                .bind(&hash)
+                .bind(e.seq)
+                .execute(pool)
+                .await
+                .unwrap();
+            prev = hash;
+        } else {
+            prev.clone_from(&e.hash);
+        }
+    }
+    let last = entries.last().map(|e| e.seq).unwrap_or(0);
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(last)
+        .bind(&prev)
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+/// Someone with write access to the database removes entry 3, renumbers the rest and
+/// recomputes the SHA-256 chain and its head: without the key the MACs give it away.
+#[tokio::test]
+async fn audit_verify_catches_a_recomputed_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let (url, pool) = five_entries(dir.path()).await;
+    for q in [
+        "DELETE FROM audit_log WHERE seq = 3",
+        "UPDATE audit_log SET seq = 3 WHERE seq = 4",
+        "UPDATE audit_log SET seq = 4 WHERE seq = 5",
+    ] {
+        sqlx::query(q).execute(&pool).await.unwrap();
+    }
+    rehash_from(&url, &pool, 3).await;
+    let (code, out) = portal(&["audit", "verify", "--data-dir", data]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("the chain was recomputed without the key (entry 3's MAC does not verify)"),
+        "{out}"
+    );
+}
+
+/// The newest two entries removed and the head set back to entry 3, as it would have read
+/// then: the head exported outside the database still says 5.
+#[tokio::test]
+async fn audit_verify_catches_a_truncated_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let (url, pool) = five_entries(dir.path()).await;
+    sqlx::query("DELETE FROM audit_log WHERE seq > 3")
+        .execute(&pool)
+        .await
+        .unwrap();
+    rehash_from(&url, &pool, 4).await;
+    let (code, out) = portal(&["audit", "verify", "--data-dir", data]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("entries after 3 were removed (the exported head says 5)"),
+        "{out}"
+    );
+}
+
 /// A new installation gets its first plan administrator from the server: `portal admin invite`
 /// prints a one-time activation link; the other admin commands act on a named account.
 #[tokio::test]
