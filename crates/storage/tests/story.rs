@@ -29,6 +29,8 @@ mod edi_core;
 mod eligibility;
 #[path = "story_parts/intake.rs"]
 mod intake;
+#[path = "story_parts/keys.rs"]
+mod keys;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -487,6 +489,23 @@ async fn eligibility_on_postgres() {
     };
     let url = fresh_postgres_database(&admin_url).await;
     eligibility::eligibility_story(storage::open(&url).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/portal.db", dir.path().display());
+    keys::secrets_are_sealed(storage::open(&url).await.unwrap(), &url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_on_postgres() {
+    let Ok(admin_url) = std::env::var("PORTAL_TEST_POSTGRES_URL") else {
+        eprintln!("secrets_on_postgres: skipped (PORTAL_TEST_POSTGRES_URL is not set)");
+        return;
+    };
+    let url = fresh_postgres_database(&admin_url).await;
+    keys::secrets_are_sealed(storage::open(&url).await.unwrap(), &url).await;
 }
 
 #[tokio::test]
