@@ -16,11 +16,14 @@
 //!   `public_url` (`PORTAL_PUBLIC_URL`, e.g. `https://portal.plan.org`: the address put in
 //!   emails such as activation links; default: the listen address), `adjudicate_every`
 //!   (`PORTAL_ADJUDICATE_EVERY`, default 60: seconds between runs of the claims engine in
-//!   `portal serve`; 0 disables it).
+//!   `portal serve`; 0 disables it), `key_file` (`PORTAL_KEY_FILE`, default
+//!   `<data_dir>/portal.keys`: the audit MAC and TOTP keys, created 0600 on first start), `keys`
+//!   (`PORTAL_KEYS`: the key file's lines inline, `;` between them; wins over `key_file`; what
+//!   several instances on one PostgreSQL database share).
 //! - Errors ([`ConfigError`]) print as one line naming the key:
 //!   `bad configuration: listen: invalid socket address "abc"`.
-//! - `Debug` and [`Config::redacted_database_url`] never show the database password or the demo
-//!   password.
+//! - `Debug` and [`Config::redacted_database_url`] never show the database password, the demo
+//!   password or the keys.
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -38,6 +41,8 @@ const KEYS: &[&str] = &[
     "demo_password",
     "public_url",
     "adjudicate_every",
+    "key_file",
+    "keys",
 ];
 const DEFAULT_FILE: &str = "portal.toml";
 
@@ -54,6 +59,10 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Seconds between claims engine runs in `portal serve` (0: never).
     pub adjudicate_every: u64,
+    /// As configured; see [`Config::key_file`] for the effective one.
+    pub key_file: Option<PathBuf>,
+    /// The keys inline (`PORTAL_KEYS`), instead of a key file.
+    pub keys: Option<String>,
     /// The configuration file that was read, if any.
     pub file: Option<PathBuf>,
 }
@@ -92,6 +101,10 @@ struct Raw {
     public_url: Option<String>,
     #[serde(default = "default_adjudicate_every")]
     adjudicate_every: u64,
+    #[serde(default)]
+    key_file: Option<PathBuf>,
+    #[serde(default)]
+    keys: Option<String>,
 }
 
 /// Environment values that look like numbers (`PORTAL_DEMO_PASSWORD=123456`) still mean text.
@@ -240,8 +253,22 @@ impl Config {
                 None => None,
             },
             adjudicate_every: raw.adjudicate_every,
+            key_file: raw.key_file.filter(|p| !p.as_os_str().is_empty()),
+            keys: raw.keys.filter(|k| !k.trim().is_empty()),
             file,
         })
+    }
+
+    /// The key file: the configured one, or `portal.keys` in the data directory.
+    pub fn key_file(&self) -> PathBuf {
+        self.key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join(storage::keys::KEY_FILE))
+    }
+
+    /// Where this instance writes the signed audit head after each append.
+    pub fn head_file(&self) -> PathBuf {
+        self.data_dir.join(storage::keys::HEAD_FILE)
     }
 
     /// The URL to open: the configured one, or the SQLite file in the data directory.
@@ -317,6 +344,8 @@ impl fmt::Debug for Config {
             .field("behind_tls", &self.behind_tls)
             .field("adjudicate_every", &self.adjudicate_every)
             .field("demo_password", &self.demo_password.as_ref().map(|_| "***"))
+            .field("key_file", &self.key_file)
+            .field("keys", &self.keys.as_ref().map(|_| "***"))
             .field("file", &self.file)
             .finish()
     }
@@ -444,5 +473,8 @@ mod tests {
         .unwrap();
         assert!(!format!("{c:?}").contains("s3cret"));
         assert!(!format!("{c}").contains("s3cret"));
+        let mut c = c;
+        c.keys = Some("audit 1 00ff".into());
+        assert!(!format!("{c:?}").contains("00ff"));
     }
 }
