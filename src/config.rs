@@ -379,6 +379,8 @@ mod tests {
         assert_eq!(c.database_url(), "sqlite://./data/portal.db");
         assert!(!c.behind_tls);
         assert_eq!(c.adjudicate_every, 60);
+        assert_eq!(c.key_file(), PathBuf::from("./data/portal.keys"));
+        assert_eq!(c.head_file(), PathBuf::from("./data/audit.head"));
         let c = load(&Overrides {
             adjudicate_every: Some(0),
             ..Default::default()
