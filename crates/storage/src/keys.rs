@@ -183,35 +183,84 @@ pub fn read_head(path: &Path) -> Result<Option<SignedHead>> {
     }
 }
 
-/// The head file an instance keeps, written after each commit, never with an older head than
-/// the one it last wrote.
+/// The head file an instance keeps: appends hand the newest head to a writer thread, which
+/// writes it off the request path (coalescing a burst into one write) and never goes back to an
+/// older head. Dropping the store writes the last one before returning.
 pub(crate) struct HeadFile {
     pub path: PathBuf,
-    last: Mutex<i64>,
+    shared: std::sync::Arc<(Mutex<Pending>, std::sync::Condvar)>,
+    writer: Option<std::thread::JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct Pending {
+    head: Option<SignedHead>,
+    closed: bool,
 }
 
 impl HeadFile {
     pub fn new(path: PathBuf) -> HeadFile {
+        let shared =
+            std::sync::Arc::new((Mutex::new(Pending::default()), std::sync::Condvar::new()));
+        let (p, s) = (path.clone(), shared.clone());
+        let writer = std::thread::Builder::new()
+            .name("audit-head".into())
+            .spawn(move || write_loop(&p, &s))
+            .ok();
         HeadFile {
             path,
-            last: Mutex::new(0),
+            shared,
+            writer,
         }
     }
 
     /// Best effort: the entries are committed already; a failed write is logged, and the next
     /// append writes a newer head anyway.
     pub fn write(&self, head: &SignedHead) {
-        let mut last = self.last.lock().unwrap_or_else(|p| p.into_inner());
-        if head.seq <= *last {
-            return;
+        let (m, cv) = &*self.shared;
+        let mut p = m.lock().unwrap_or_else(|e| e.into_inner());
+        if p.head.as_ref().is_none_or(|h| h.seq < head.seq) {
+            p.head = Some(head.clone());
+            cv.notify_one();
         }
-        let line = serde_json::to_string(head).expect("a head serializes");
-        // Not fsynced: a crash can only leave an older head, which is still a true lower bound.
-        match replace(&self.path, format!("{line}\n").as_bytes(), false) {
-            Ok(()) => *last = head.seq,
-            Err(e) => {
-                tracing::warn!(path = %self.path.display(), error = %e, "cannot write the audit head file")
+    }
+}
+
+impl Drop for HeadFile {
+    fn drop(&mut self) {
+        let (m, cv) = &*self.shared;
+        m.lock().unwrap_or_else(|e| e.into_inner()).closed = true;
+        cv.notify_one();
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+fn write_loop(path: &Path, shared: &(Mutex<Pending>, std::sync::Condvar)) {
+    let (m, cv) = shared;
+    let mut written = 0;
+    loop {
+        let (head, closed) = {
+            let mut p = m.lock().unwrap_or_else(|e| e.into_inner());
+            while !p.closed && p.head.as_ref().is_none_or(|h| h.seq <= written) {
+                p = cv.wait(p).unwrap_or_else(|e| e.into_inner());
             }
+            (p.head.clone().filter(|h| h.seq > written), p.closed)
+        };
+        if let Some(head) = head {
+            let line = serde_json::to_string(&head).expect("a head serializes");
+            // Not fsynced: a crash can only leave an older head, still a true lower bound.
+            match replace(path, format!("{line}\n").as_bytes(), false) {
+                Ok(()) => written = head.seq,
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "cannot write the audit head file");
+                    written = head.seq;
+                }
+            }
+        }
+        if closed {
+            return;
         }
     }
 }
