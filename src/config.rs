@@ -20,10 +20,14 @@
 //!   comma-separated addresses/CIDR blocks whose `X-Forwarded-For` is believed; default none:
 //!   the header is ignored), `header_read_timeout` (`PORTAL_HEADER_READ_TIMEOUT`, default 10
 //!   seconds), `max_connections` (`PORTAL_MAX_CONNECTIONS`, default 1024).
+//!   `portal serve`; 0 disables it), `key_file` (`PORTAL_KEY_FILE`, default
+//!   `<data_dir>/portal.keys`: the audit MAC and TOTP keys, created 0600 on first start), `keys`
+//!   (`PORTAL_KEYS`: the key file's lines inline, `;` between them; wins over `key_file`; what
+//!   several instances on one PostgreSQL database share).
 //! - Errors ([`ConfigError`]) print as one line naming the key:
 //!   `bad configuration: listen: invalid socket address "abc"`.
-//! - `Debug` and [`Config::redacted_database_url`] never show the database password or the demo
-//!   password.
+//! - `Debug` and [`Config::redacted_database_url`] never show the database password, the demo
+//!   password or the keys.
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -44,6 +48,8 @@ const KEYS: &[&str] = &[
     "trusted_proxies",
     "header_read_timeout",
     "max_connections",
+    "key_file",
+    "keys",
 ];
 const DEFAULT_FILE: &str = "portal.toml";
 
@@ -64,6 +70,10 @@ pub struct Config {
     pub trusted_proxies: web::auth::client::TrustedProxies,
     /// Header-read timeout and connection cap of the listener.
     pub serve: web::ServeOptions,
+    /// As configured; see [`Config::key_file`] for the effective one.
+    pub key_file: Option<PathBuf>,
+    /// The keys inline (`PORTAL_KEYS`), instead of a key file.
+    pub keys: Option<String>,
     /// The configuration file that was read, if any.
     pub file: Option<PathBuf>,
 }
@@ -108,6 +118,10 @@ struct Raw {
     header_read_timeout: Option<u64>,
     #[serde(default)]
     max_connections: Option<usize>,
+    #[serde(default)]
+    key_file: Option<PathBuf>,
+    #[serde(default)]
+    keys: Option<String>,
 }
 
 /// A list in TOML (`["10.0.0.0/8"]`), or comma-separated text in the environment.
@@ -280,8 +294,22 @@ impl Config {
             )
             .map_err(|e| err("trusted_proxies", e))?,
             serve: serve_options(raw.header_read_timeout, raw.max_connections)?,
+            key_file: raw.key_file.filter(|p| !p.as_os_str().is_empty()),
+            keys: raw.keys.filter(|k| !k.trim().is_empty()),
             file,
         })
+    }
+
+    /// The key file: the configured one, or `portal.keys` in the data directory.
+    pub fn key_file(&self) -> PathBuf {
+        self.key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join(storage::keys::KEY_FILE))
+    }
+
+    /// Where this instance writes the signed audit head after each append.
+    pub fn head_file(&self) -> PathBuf {
+        self.data_dir.join(storage::keys::HEAD_FILE)
     }
 
     /// The URL to open: the configured one, or the SQLite file in the data directory.
@@ -379,6 +407,8 @@ impl fmt::Debug for Config {
             .field("trusted_proxies", &self.trusted_proxies)
             .field("serve", &self.serve)
             .field("demo_password", &self.demo_password.as_ref().map(|_| "***"))
+            .field("key_file", &self.key_file)
+            .field("keys", &self.keys.as_ref().map(|_| "***"))
             .field("file", &self.file)
             .finish()
     }
@@ -412,6 +442,8 @@ mod tests {
         assert_eq!(c.database_url(), "sqlite://./data/portal.db");
         assert!(!c.behind_tls);
         assert_eq!(c.adjudicate_every, 60);
+        assert_eq!(c.key_file(), PathBuf::from("./data/portal.keys"));
+        assert_eq!(c.head_file(), PathBuf::from("./data/audit.head"));
         let c = load(&Overrides {
             adjudicate_every: Some(0),
             ..Default::default()
@@ -550,5 +582,8 @@ mod tests {
         .unwrap();
         assert!(!format!("{c:?}").contains("s3cret"));
         assert!(!format!("{c}").contains("s3cret"));
+        let mut c = c;
+        c.keys = Some("audit 1 00ff".into());
+        assert!(!format!("{c:?}").contains("00ff"));
     }
 }

@@ -42,7 +42,10 @@ async fn audit_verify_finds_an_edited_entry() {
     }
     let (code, out) = portal(&["audit", "verify", "--data-dir", data]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("OK: 5 audit entries"), "{out}");
+    assert!(
+        out.contains("OK: 5 audit entries, hash chain and MACs intact"),
+        "{out}"
+    );
 
     // Someone with database access rewrites who read claim 3.
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
@@ -65,7 +68,105 @@ async fn audit_verify_finds_an_edited_entry() {
         .unwrap();
     let (code, out) = portal(&["audit", "verify", "--data-dir", data]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("newest were removed"), "{out}");
+    assert!(
+        out.contains("entries after 4 were removed (the exported head says 5)"),
+        "{out}"
+    );
+}
+
+/// Five claim reads in a fresh data directory, through the store the binary also opens.
+async fn five_entries(dir: &std::path::Path) -> (String, sqlx::SqlitePool) {
+    let url = format!("sqlite://{}", dir.join("portal.db").display());
+    let store = storage::open(&url).await.unwrap();
+    for i in 0..5 {
+        store
+            .audit(&domain::audit::AuditEvent {
+                actor: Some(7),
+                actor_name: "front.desk".into(),
+                org: Some(2),
+                action: "claim.read".into(),
+                record_type: "claim".into(),
+                record_id: format!("C000000000{i}"),
+                outcome: "ok".into(),
+                source: "192.0.2.10".into(),
+            })
+            .await
+            .unwrap();
+    }
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    (url, pool)
+}
+
+/// The chain from `from` on, rehashed with plain SHA-256 as anyone could, head included.
+async fn rehash_from(url: &str, pool: &sqlx::SqlitePool, from: i64) {
+    let store = storage::open(url).await.unwrap();
+    let entries = store.audit_page(0, 100).await.unwrap();
+    let mut prev = domain::audit::GENESIS.to_string();
+    for e in &entries {
+        if e.seq >= from {
+            let hash = domain::audit::chain_hash(&prev, e.seq, e.at, &e.event);
+            sqlx::query("UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE seq = $3")
+                .bind(&prev)
+                .bind(&hash)
+                .bind(e.seq)
+                .execute(pool)
+                .await
+                .unwrap();
+            prev = hash;
+        } else {
+            prev.clone_from(&e.hash);
+        }
+    }
+    let last = entries.last().map(|e| e.seq).unwrap_or(0);
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(last)
+        .bind(&prev)
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+/// Someone with write access to the database removes entry 3, renumbers the rest and
+/// recomputes the SHA-256 chain and its head: without the key the MACs give it away.
+#[tokio::test]
+async fn audit_verify_catches_a_recomputed_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let (url, pool) = five_entries(dir.path()).await;
+    for q in [
+        "DELETE FROM audit_log WHERE seq = 3",
+        "UPDATE audit_log SET seq = 3 WHERE seq = 4",
+        "UPDATE audit_log SET seq = 4 WHERE seq = 5",
+    ] {
+        sqlx::query(q).execute(&pool).await.unwrap();
+    }
+    rehash_from(&url, &pool, 3).await;
+    let (code, out) = portal(&["audit", "verify", "--data-dir", data]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("the chain was recomputed without the key (entry 3's MAC does not verify)"),
+        "{out}"
+    );
+}
+
+/// The newest two entries removed and the head set back to entry 3, as it would have read
+/// then: the head exported outside the database still says 5.
+#[tokio::test]
+async fn audit_verify_catches_a_truncated_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let (url, pool) = five_entries(dir.path()).await;
+    sqlx::query("DELETE FROM audit_log WHERE seq > 3")
+        .execute(&pool)
+        .await
+        .unwrap();
+    rehash_from(&url, &pool, 4).await;
+    let (code, out) = portal(&["audit", "verify", "--data-dir", data]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("entries after 3 were removed (the exported head says 5)"),
+        "{out}"
+    );
 }
 
 /// A new installation gets its first plan administrator from the server: `portal admin invite`
@@ -289,4 +390,113 @@ fn adjudicate_twice_pays_nothing_new() {
         second.contains(": 0 payments, 0 835 files, 0 claims reported, $0.00 paid"),
         "{second}"
     );
+}
+
+/// The key file made on first start is readable by its owner only, and `export-head` prints
+/// the head that `verify --head` checks the trail against later.
+#[cfg(unix)]
+#[tokio::test]
+async fn key_file_is_private_and_an_exported_head_is_checked() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let (code, out) = portal(&["audit", "verify", "--data-dir", data]);
+    assert_eq!(code, 0, "{out}");
+    let keys = dir.path().join("portal.keys");
+    let mode = std::fs::metadata(&keys).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    assert!(!out.contains(&std::fs::read_to_string(&keys).unwrap()[200..230]));
+
+    let (url, pool) = five_entries(dir.path()).await;
+    let (code, head) = portal(&["audit", "export-head", "--data-dir", data]);
+    assert_eq!(code, 0, "{head}");
+    assert!(head.contains("\"seq\":5"), "{head}");
+    let saved = dir.path().join("head-5.json");
+    std::fs::write(&saved, &head).unwrap();
+    // The instance's own head file is lost with the server; the saved copy still holds.
+    std::fs::remove_file(dir.path().join("audit.head")).unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE seq > 3")
+        .execute(&pool)
+        .await
+        .unwrap();
+    rehash_from(&url, &pool, 4).await;
+    let saved = saved.to_str().unwrap();
+    let (code, out) = portal(&["audit", "verify", "--head", saved, "--data-dir", data]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("entries after 3 were removed (the exported head says 5)"),
+        "{out}"
+    );
+    // Without it, the unsigned head in the database still gives the cut away.
+    let (code, out) = portal(&["audit", "verify", "--data-dir", data]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("the chain was recomputed without the key"),
+        "{out}"
+    );
+}
+
+/// `portal admin rotate-keys` re-encrypts the TOTP secrets and starts a new audit epoch; the
+/// trail verifies across it.
+#[tokio::test]
+async fn rotate_keys_keeps_secrets_and_the_trail() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let (url, pool) = five_entries(dir.path()).await;
+    let store = storage::open(&url).await.unwrap();
+    let id = store
+        .create_org(&storage::NewOrg {
+            kind: domain::account::OrgKind::Plan,
+            name: "Health plan".into(),
+            tin: None,
+            network: None,
+            claims_allowed: false,
+        })
+        .await
+        .unwrap();
+    let user = store
+        .create_user(&storage::NewUser {
+            username: "pat".into(),
+            display_name: "Pat".into(),
+            email: "pat@plan.example".into(),
+            role: domain::account::Role::PlanAdmin,
+            org_id: id,
+            password_hash: String::new(),
+            status: domain::account::UserStatus::Active,
+            phone: String::new(),
+            claims: false,
+        })
+        .await
+        .unwrap();
+    let secret = domain::mfa::new_secret();
+    assert!(store.enrol_totp(user, &secret, &[]).await.unwrap());
+    drop(store);
+    let before = std::fs::read_to_string(dir.path().join("portal.keys")).unwrap();
+
+    let (code, out) = portal(&["admin", "rotate-keys", "--data-dir", data]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Re-encrypted 1 TOTP secrets under totp key 2"),
+        "{out}"
+    );
+    let after = std::fs::read_to_string(dir.path().join("portal.keys")).unwrap();
+    assert!(after.contains("audit 1 ") && after.contains("audit 2 ") && after.contains("totp 2 "));
+    let old_totp = before.lines().find(|l| l.starts_with("totp 1 ")).unwrap();
+    assert!(
+        !after.contains(old_totp),
+        "the old TOTP key leaves the file"
+    );
+    let stored: String = sqlx::query_scalar("SELECT totp_secret FROM users WHERE username = 'pat'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(stored.starts_with("k2:"), "{stored}");
+
+    let store = storage::open(&url).await.unwrap();
+    let u = store.user(user).await.unwrap().unwrap();
+    assert_eq!(u.totp_secret.as_deref(), Some(secret.as_str()));
+    drop(store);
+    let (code, out) = portal(&["audit", "verify", "--data-dir", data]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("OK: 6 audit entries"), "{out}");
 }

@@ -27,8 +27,7 @@ pub fn run(args: AdjudicateArgs) -> ExitCode {
 }
 
 async fn adjudicate(args: AdjudicateArgs) -> anyhow::Result<ExitCode> {
-    let url = args.db.url()?;
-    let store = storage::open(&url).await?;
+    let store = args.db.open().await?;
     let mut opts = adjudication::Options::new(
         args.as_of
             .unwrap_or_else(|| chrono::Utc::now().date_naive()),

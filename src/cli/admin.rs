@@ -51,6 +51,17 @@ pub enum AdminCommand {
         #[command(flatten)]
         db: super::db::DbArgs,
     },
+    /// New keys: every TOTP secret re-encrypted under a new key in one transaction (the old
+    /// TOTP key then leaves the key file), and a new audit key for the entries from now on
+    /// (older audit keys stay to verify the trail; nothing is rewritten). Stop every instance
+    /// first, and start them all with the new key file.
+    RotateKeys {
+        /// Where to write the new keys [default: the key file]; required with PORTAL_KEYS.
+        #[arg(long, value_name = "FILE")]
+        out: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        db: super::db::DbArgs,
+    },
 }
 
 async fn record(store: &dyn Store, action: &str, user_id: i64) -> anyhow::Result<()> {
@@ -108,7 +119,7 @@ pub fn run(cmd: AdminCommand) -> ExitCode {
                     (None, _) => anyhow::bail!("--org is required for the role {}", role.code()),
                 };
                 let public_url = db.public_url()?;
-                let store = storage::open(&db.url()?).await?;
+                let store = db.open().await?;
                 let existing = store.orgs_of_kind(kind).await?;
                 let org_id = match existing.iter().find(|o| {
                     o.name == org_name || (org_name == "Health plan" && kind == OrgKind::Plan)
@@ -163,7 +174,7 @@ pub fn run(cmd: AdminCommand) -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             AdminCommand::Unlock { username, db } => {
-                let store = storage::open(&db.url()?).await?;
+                let store = db.open().await?;
                 let id = user_id(&*store, &username).await?;
                 store.clear_sign_in_failures(id).await?;
                 record(&*store, "account.unlock", id).await?;
@@ -171,7 +182,7 @@ pub fn run(cmd: AdminCommand) -> ExitCode {
                 Ok(ExitCode::SUCCESS)
             }
             AdminCommand::ResetMfa { username, db } => {
-                let store = storage::open(&db.url()?).await?;
+                let store = db.open().await?;
                 let id = user_id(&*store, &username).await?;
                 store.reset_totp(id).await?;
                 record(&*store, "mfa.reset", id).await?;
@@ -180,8 +191,12 @@ pub fn run(cmd: AdminCommand) -> ExitCode {
                 );
                 Ok(ExitCode::SUCCESS)
             }
+            AdminCommand::RotateKeys { out, db } => {
+                println!("{}", super::keys::rotate(&db.config()?, out).await?);
+                Ok(ExitCode::SUCCESS)
+            }
             AdminCommand::Deactivate { username, db } => {
-                let store = storage::open(&db.url()?).await?;
+                let store = db.open().await?;
                 let id = user_id(&*store, &username).await?;
                 let seen = store.deactivation(id).await?.map(|d| d.by);
                 let change = storage::StatusChange {

@@ -21,20 +21,23 @@ pub struct DbArgs {
 }
 
 impl DbArgs {
-    /// The URL to open, creating the data directory when the default SQLite file is used.
-    pub fn url(&self) -> anyhow::Result<String> {
+    /// The configuration, with the data directory created (it holds the SQLite file by
+    /// default, the key file and the exported audit head).
+    pub fn config(&self) -> anyhow::Result<Config> {
         let cfg = Config::load(&Overrides {
             config: self.config.clone(),
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone(),
             ..Overrides::default()
         })?;
-        if cfg.database_url.is_none() {
-            std::fs::create_dir_all(&cfg.data_dir).with_context(|| {
-                format!("cannot create data directory {}", cfg.data_dir.display())
-            })?;
-        }
-        Ok(cfg.database_url())
+        std::fs::create_dir_all(&cfg.data_dir)
+            .with_context(|| format!("cannot create data directory {}", cfg.data_dir.display()))?;
+        Ok(cfg)
+    }
+
+    /// The database, opened with the configured keys.
+    pub async fn open(&self) -> anyhow::Result<std::sync::Arc<dyn storage::Store>> {
+        Ok(super::keys::open(&self.config()?).await?)
     }
 }
 

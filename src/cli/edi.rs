@@ -284,7 +284,7 @@ async fn ingest(
     db: super::db::DbArgs,
 ) -> anyhow::Result<ExitCode> {
     use edi::intake::{Submitter, Verdict};
-    let store = storage::open(&db.url()?).await?;
+    let store = db.open().await?;
     let who = match &submitter {
         Some(u) => Some(submitter_for(&*store, u).await?),
         None => None,

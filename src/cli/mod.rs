@@ -7,6 +7,7 @@ pub mod audit;
 pub mod config;
 mod db;
 pub mod edi;
+mod keys;
 pub mod seed;
 pub mod serve;
 

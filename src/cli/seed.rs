@@ -38,8 +38,7 @@ pub fn run(args: SeedArgs) -> ExitCode {
 }
 
 async fn seed(args: SeedArgs) -> anyhow::Result<ExitCode> {
-    let url = args.db.url()?;
-    let store = storage::open(&url).await?;
+    let store = args.db.open().await?;
     if !store.is_empty().await? {
         bail!(
             "the database already holds a plan; seed into an empty database (a new --data-dir or database)"

@@ -110,11 +110,15 @@ async fn serve(cfg: Config) -> Result<(), String> {
 
     let url = cfg.database_url();
     let shown = cfg.redacted_database_url();
-    let store = storage::open(&url).await.map_err(|e| {
-        format!(
+    let store = super::keys::open(&cfg).await.map_err(|e| match e {
+        storage::StorageError::Keys(_) => format!(
+            "{e} (key file {}; set key_file / PORTAL_KEY_FILE or PORTAL_KEYS)",
+            cfg.key_file().display()
+        ),
+        e => format!(
             "{} ({shown}; set --database-url or PORTAL_DATABASE_URL)",
             scrub(&e.to_string(), &url)
-        )
+        ),
     })?;
     let db_err = |e: storage::StorageError| scrub(&e.to_string(), &url);
 

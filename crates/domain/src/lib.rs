@@ -16,6 +16,7 @@ pub mod clock;
 pub mod dispute;
 pub mod eligibility;
 pub mod ids;
+pub mod keys;
 pub mod member;
 pub mod mfa;
 pub mod money;

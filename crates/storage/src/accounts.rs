@@ -60,7 +60,7 @@ pub struct UserRecord {
     pub password_hash: String,
     pub status: UserStatus,
     pub claims: bool,
-    /// Base32 TOTP secret; `None` until MFA is enrolled.
+    /// Base32 TOTP secret (stored encrypted, see `secrets`); `None` until MFA is enrolled.
     pub totp_secret: Option<String>,
     /// The last TOTP time step accepted (a code at or before it is a replay).
     pub totp_last_step: Option<u64>,
@@ -166,7 +166,7 @@ pub(crate) struct UserRow {
 }
 
 impl UserRow {
-    fn into_record(self) -> Result<UserRecord> {
+    fn into_record(self, keys: &domain::keys::Keyring) -> Result<UserRecord> {
         Ok(UserRecord {
             id: self.id,
             username: self.username,
@@ -178,7 +178,10 @@ impl UserRow {
             password_hash: self.password_hash,
             status: decode("users.status", &self.status, UserStatus::from_code)?,
             claims: self.claims,
-            totp_secret: self.totp_secret,
+            totp_secret: self
+                .totp_secret
+                .map(|s| crate::secrets::open(keys, &s, &crate::secrets::user_context(self.id)))
+                .transpose()?,
             totp_last_step: self
                 .totp_last_step
                 .map(|s| u64::try_from(s).map_err(|e| corrupt("users.totp_last_step", e)))
@@ -225,7 +228,7 @@ async fn user_where(
             UserKey::Name(n) => q.bind(n).fetch_optional(p).await?,
         }
     });
-    row.map(UserRow::into_record).transpose()
+    row.map(|r| r.into_record(&store.keys)).transpose()
 }
 
 enum UserKey<'a> {
@@ -289,7 +292,9 @@ pub(crate) async fn users_of_org(store: &SqlStore, org_id: i64) -> Result<Vec<Us
     let sql =
         format!("SELECT {USER_COLUMNS} FROM users WHERE org_id = $1 ORDER BY display_name, id");
     let rows: Vec<UserRow> = on_pool!(store, p, DB => sqlx::query_as::<DB, UserRow>(sqlx::AssertSqlSafe(sql)).bind(org_id).fetch_all(p).await?);
-    rows.into_iter().map(UserRow::into_record).collect()
+    rows.into_iter()
+        .map(|r| r.into_record(&store.keys))
+        .collect()
 }
 
 pub(crate) async fn search_users(
@@ -309,7 +314,9 @@ pub(crate) async fn search_users(
          OR LOWER(email) LIKE $1 ESCAPE '\\' ORDER BY display_name, id LIMIT $2"
     );
     let rows: Vec<UserRow> = on_pool!(store, p, DB => sqlx::query_as::<DB, UserRow>(sqlx::AssertSqlSafe(sql)).bind(&pattern).bind(limit.clamp(1, 1000)).fetch_all(p).await?);
-    rows.into_iter().map(UserRow::into_record).collect()
+    rows.into_iter()
+        .map(|r| r.into_record(&store.keys))
+        .collect()
 }
 
 pub(crate) async fn set_user_status(
@@ -470,9 +477,12 @@ pub(crate) async fn enrol_totp(
     // Only an account without a secret enrols (new, or reset by an administrator): two sign-ins
     // that both reached enrolment cannot replace each other's authenticator.
     const SQL: &str = "UPDATE users SET totp_secret = $1, totp_last_step = NULL WHERE id = $2 AND totp_secret IS NULL";
+    let sealed = store
+        .keys
+        .seal(secret, &crate::secrets::user_context(user_id));
     Ok(on_pool!(store, p, DB => {
         let mut tx = p.begin().await?;
-        if sqlx::query::<DB>(SQL).bind(secret).bind(user_id).execute(&mut *tx).await?.rows_affected() != 1 {
+        if sqlx::query::<DB>(SQL).bind(&sealed).bind(user_id).execute(&mut *tx).await?.rows_affected() != 1 {
             return Ok(false);
         }
         sqlx::query::<DB>("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;

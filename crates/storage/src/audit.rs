@@ -1,9 +1,11 @@
 //! The hash-chained audit trail: append under a lock on the chain head, read back in order.
+//! Each entry and the head are sealed with the current audit key; after the commit the signed
+//! head is also written to the head file outside the database (see `keys`).
 
 use crate::pool::SqlStore;
 use crate::{Result, on_pool};
 use chrono::{DateTime, Utc};
-use domain::audit::{AuditEntry, AuditEvent, chain_hash};
+use domain::audit::{AuditEntry, AuditEvent, Seal, SignedHead, chain_hash, entry_seal, sign_head};
 
 /// Filters for the plan administrators' search.
 #[derive(Debug, Clone, Default)]
@@ -32,7 +34,16 @@ type Row = (
     String,
     String,
     String,
+    Option<i64>,
+    Option<String>,
 );
+
+fn seal(key: Option<i64>, mac: Option<String>) -> Option<Seal> {
+    Some(Seal {
+        key: u32::try_from(key?).ok()?,
+        mac: mac?,
+    })
+}
 
 fn entry(
     (
@@ -48,6 +59,8 @@ fn entry(
         source,
         prev_hash,
         hash,
+        mac_key,
+        mac,
     ): Row,
 ) -> AuditEntry {
     AuditEntry {
@@ -65,33 +78,54 @@ fn entry(
         },
         prev_hash,
         hash,
+        seal: seal(mac_key, mac),
     }
 }
 
-const COLUMNS: &str = "seq, at, actor, actor_name, org, action, record_type, record_id, outcome, source, prev_hash, hash";
+const COLUMNS: &str = "seq, at, actor, actor_name, org, action, record_type, record_id, outcome, source, prev_hash, hash, mac_key, mac";
+const SET_HEAD: &str = "UPDATE audit_head SET hash = $1, mac_key = $2, mac = $3 WHERE id = 1";
+
+fn mac_key(s: &Option<Seal>) -> Option<i64> {
+    s.as_ref().map(|s| i64::from(s.key))
+}
+fn mac(s: &Option<Seal>) -> Option<String> {
+    s.as_ref().map(|s| s.mac.clone())
+}
+
+/// After a commit: the signed head to the file outside the database.
+fn export(store: &SqlStore, head: &SignedHead) {
+    if let Some(f) = &store.head_file {
+        f.write(head);
+    }
+}
 
 pub(crate) async fn append(store: &SqlStore, event: &AuditEvent) -> Result<AuditEntry> {
     // Both databases keep microseconds; hash what will be read back.
     let now = Utc::now();
     let at = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
     const HEAD: &str = "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash";
-    const INSERT: &str = "INSERT INTO audit_log (seq, at, actor, actor_name, org, action, record_type, record_id, outcome, source, prev_hash, hash) \
-                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
-    const SET_HEAD: &str = "UPDATE audit_head SET hash = $1 WHERE id = 1";
+    const INSERT: &str = "INSERT INTO audit_log (seq, at, actor, actor_name, org, action, record_type, record_id, outcome, source, prev_hash, hash, mac_key, mac) \
+                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
     let e = event;
-    Ok(on_pool!(store, p, DB => {
+    let keys = &store.keys;
+    let (entry, head) = on_pool!(store, p, DB => {
         let mut tx = p.begin().await?;
         // Bumping the head row first takes its lock: appends are serialized, so the chain is linear.
         let (seq, prev): (i64, String) = sqlx::query_as::<DB, _>(HEAD).fetch_one(&mut *tx).await?;
         let hash = chain_hash(&prev, seq, at, e);
+        let seal = Some(entry_seal(keys, seq, &hash));
         sqlx::query::<DB>(INSERT)
             .bind(seq).bind(at).bind(e.actor).bind(&e.actor_name).bind(e.org).bind(&e.action).bind(&e.record_type)
             .bind(&e.record_id).bind(&e.outcome).bind(&e.source).bind(&prev).bind(&hash)
+            .bind(mac_key(&seal)).bind(mac(&seal))
             .execute(&mut *tx).await?;
-        sqlx::query::<DB>(SET_HEAD).bind(&hash).execute(&mut *tx).await?;
+        let head = sign_head(keys, seq, &hash);
+        sqlx::query::<DB>(SET_HEAD).bind(&hash).bind(mac_key(&head.seal)).bind(mac(&head.seal)).execute(&mut *tx).await?;
         tx.commit().await?;
-        AuditEntry { seq, at, event: e.clone(), prev_hash: prev, hash }
-    }))
+        (AuditEntry { seq, at, event: e.clone(), prev_hash: prev, hash, seal }, head)
+    });
+    export(store, &head);
+    Ok(entry)
 }
 
 /// Entries with `seq > after`, oldest first, at most `limit` (verification pages through all).
@@ -101,10 +135,29 @@ pub(crate) async fn page(store: &SqlStore, after: i64, limit: i64) -> Result<Vec
     Ok(rows.into_iter().map(entry).collect())
 }
 
-pub(crate) async fn head(store: &SqlStore) -> Result<(i64, String)> {
-    Ok(
-        on_pool!(store, p, DB => sqlx::query_as::<DB, (i64, String)>("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(p).await?),
-    )
+pub(crate) async fn head(store: &SqlStore) -> Result<SignedHead> {
+    let (seq, hash, key, m): (i64, String, Option<i64>, Option<String>) = on_pool!(store, p, DB =>
+        sqlx::query_as::<DB, (i64, String, Option<i64>, Option<String>)>("SELECT seq, hash, mac_key, mac FROM audit_head WHERE id = 1")
+            .fetch_one(p).await?);
+    Ok(SignedHead {
+        seq,
+        hash,
+        seal: seal(key, m),
+    })
+}
+
+/// Signs the head as it stands (the first open with keys: it vouches for the entries made
+/// before them) and exports it.
+pub(crate) async fn sign_current_head(store: &SqlStore) -> Result<()> {
+    let h = head(store).await?;
+    let signed = sign_head(&store.keys, h.seq, &h.hash);
+    on_pool!(store, p, DB => {
+        sqlx::query::<DB>("UPDATE audit_head SET mac_key = $1, mac = $2 WHERE id = 1 AND seq = $3 AND hash = $4")
+            .bind(mac_key(&signed.seal)).bind(mac(&signed.seal)).bind(h.seq).bind(&h.hash)
+            .execute(p).await?;
+    });
+    export(store, &signed);
+    Ok(())
 }
 
 /// Newest first, filtered.
@@ -136,30 +189,35 @@ pub(crate) async fn append_many(
     let now = Utc::now();
     let at = DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
     const HEAD: &str = "UPDATE audit_head SET seq = seq + $1 WHERE id = 1 RETURNING seq, hash";
-    const SET_HEAD: &str = "UPDATE audit_head SET hash = $1 WHERE id = 1";
     let n = events.len() as i64;
-    Ok(on_pool!(store, p, DB => {
+    let keys = &store.keys;
+    let (entries, head) = on_pool!(store, p, DB => {
         let mut tx = p.begin().await?;
         let (last, mut prev): (i64, String) = sqlx::query_as::<DB, _>(HEAD).bind(n).fetch_one(&mut *tx).await?;
         let mut entries = Vec::with_capacity(events.len());
         for (i, e) in events.iter().enumerate() {
             let seq = last - n + 1 + i as i64;
             let hash = chain_hash(&prev, seq, at, e);
-            entries.push(AuditEntry { seq, at, event: e.clone(), prev_hash: std::mem::replace(&mut prev, hash.clone()), hash });
+            let seal = Some(entry_seal(keys, seq, &hash));
+            entries.push(AuditEntry { seq, at, event: e.clone(), prev_hash: std::mem::replace(&mut prev, hash.clone()), hash, seal });
         }
-        // 12 columns a row: well under SQLite's bound-parameter limit in chunks of 1,000.
+        // 14 columns a row: well under SQLite's bound-parameter limit in chunks of 1,000.
         for chunk in entries.chunks(1000) {
-            let mut q = sqlx::QueryBuilder::<DB>::new("INSERT INTO audit_log (seq, at, actor, actor_name, org, action, record_type, record_id, outcome, source, prev_hash, hash) ");
+            let mut q = sqlx::QueryBuilder::<DB>::new("INSERT INTO audit_log (seq, at, actor, actor_name, org, action, record_type, record_id, outcome, source, prev_hash, hash, mac_key, mac) ");
             q.push_values(chunk, |mut b, x| {
                 let e = &x.event;
                 b.push_bind(x.seq).push_bind(x.at).push_bind(e.actor).push_bind(e.actor_name.clone()).push_bind(e.org)
                     .push_bind(e.action.clone()).push_bind(e.record_type.clone()).push_bind(e.record_id.clone())
-                    .push_bind(e.outcome.clone()).push_bind(e.source.clone()).push_bind(x.prev_hash.clone()).push_bind(x.hash.clone());
+                    .push_bind(e.outcome.clone()).push_bind(e.source.clone()).push_bind(x.prev_hash.clone()).push_bind(x.hash.clone())
+                    .push_bind(mac_key(&x.seal)).push_bind(mac(&x.seal));
             });
             q.build().execute(&mut *tx).await?;
         }
-        sqlx::query::<DB>(SET_HEAD).bind(&prev).execute(&mut *tx).await?;
+        let head = sign_head(keys, last, &prev);
+        sqlx::query::<DB>(SET_HEAD).bind(&prev).bind(mac_key(&head.seal)).bind(mac(&head.seal)).execute(&mut *tx).await?;
         tx.commit().await?;
-        entries
-    }))
+        (entries, head)
+    });
+    export(store, &head);
+    Ok(entries)
 }

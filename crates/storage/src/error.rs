@@ -16,6 +16,9 @@ pub enum StorageError {
     Duplicate(String),
     #[error("database error: {0}")]
     Database(String),
+    /// The key file, or what the database holds under its keys (never a key or a secret).
+    #[error("keys: {0}")]
+    Keys(String),
 }
 
 impl From<sqlx::Error> for StorageError {

@@ -17,11 +17,13 @@ mod eligibility;
 mod error;
 mod intake;
 mod lockout;
+pub mod keys;
 mod members;
 mod outbox;
 mod plan;
 mod pool;
 mod registrations;
+mod secrets;
 mod sessions;
 
 pub use accounts::{
@@ -46,9 +48,10 @@ pub use intake::{
     StoredAcks,
 };
 pub use lockout::CodeClaim;
+pub use keys::Keys;
 pub use members::{MemberRecord, NewMember};
 pub use outbox::{NewMessage, OutboxMessage};
-pub use pool::{SqlStore, open};
+pub use pool::{SqlStore, open, open_with};
 pub use registrations::{
     Approval, Approved, DocumentMeta, NewDocument, NewRegistration, RegistrationFilter,
     RegistrationRecord,
@@ -421,6 +424,15 @@ pub trait Store: Send + Sync {
     /// Appends several events to the audit trail in one transaction, in order (group commit
     /// for busy endpoints); the same chain as [`Store::audit`].
     async fn audit_many(&self, events: &[AuditEvent]) -> Result<Vec<AuditEntry>>;
+    /// The head as the database keeps it, with its MAC.
+    async fn audit_signed_head(&self) -> Result<domain::audit::SignedHead>;
+    /// The keys the store was opened with (verification needs the audit keys).
+    fn audit_keyring(&self) -> &domain::keys::Keyring;
+    /// The head this instance last wrote outside the database, if it keeps a head file.
+    fn exported_audit_head(&self) -> Result<Option<domain::audit::SignedHead>>;
+    /// Re-encrypts every TOTP secret (enrolled and pending) under the current TOTP key, in one
+    /// transaction; returns how many were rewritten (`portal admin rotate-keys`).
+    async fn reseal_totp_secrets(&self) -> Result<u64>;
     // ----- adjudication and payment -----
     /// Adds (or replaces) fee schedule entries.
     async fn insert_fees(&self, fees: &[domain::adjudication::Fee]) -> Result<()>;
@@ -467,12 +479,22 @@ pub trait Store: Send + Sync {
     async fn remittance_file(&self, payment_id: i64) -> Result<Option<(String, String)>>;
 }
 
-/// Walks the whole audit trail in order and checks its hash chain and head.
+/// Walks the whole audit trail in order and checks its hash chain, its MACs and its head,
+/// against the head file the store keeps (if any).
 /// `Ok(Ok(n))`: `n` entries verified; `Ok(Err(break))`: where the trail was tampered with.
 pub async fn verify_audit(store: &dyn Store) -> Result<Result<u64, domain::audit::ChainBreak>> {
+    let exported = store.exported_audit_head()?;
+    verify_audit_with(store, exported).await
+}
+
+/// [`verify_audit`] against a head exported earlier (`portal audit export-head`), or none.
+pub async fn verify_audit_with(
+    store: &dyn Store,
+    exported: Option<domain::audit::SignedHead>,
+) -> Result<Result<u64, domain::audit::ChainBreak>> {
     const PAGE: i64 = 10_000;
-    let (head_seq, head_hash) = store.audit_head().await?;
-    let mut verifier = domain::audit::ChainVerifier::default();
+    let head = store.audit_signed_head().await?;
+    let mut verifier = domain::audit::ChainVerifier::new(store.audit_keyring(), exported);
     let mut after = 0;
     loop {
         let page = store.audit_page(after, PAGE).await?;
@@ -486,7 +508,5 @@ pub async fn verify_audit(store: &dyn Store) -> Result<Result<u64, domain::audit
             _ => break,
         }
     }
-    Ok(verifier
-        .finish(head_seq, &head_hash)
-        .map(|()| verifier.checked))
+    Ok(verifier.finish(&head).map(|()| verifier.checked))
 }

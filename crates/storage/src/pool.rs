@@ -52,19 +52,29 @@ macro_rules! on_pool {
 /// The SQL implementation of [`Store`] on SQLite or PostgreSQL.
 pub struct SqlStore {
     pub(crate) pool: Pool,
+    /// Audit MAC and TOTP keys, from outside the database.
+    pub(crate) keys: domain::keys::Keyring,
+    pub(crate) head_file: Option<crate::keys::HeadFile>,
 }
 
 /// Rows per multi-row INSERT: under SQLite's 32,766 bound parameters at 20 columns a row.
 pub(crate) const INSERT_CHUNK: usize = 1000;
 
 /// Opens (creating if needed) the database at `url` and brings its schema up to date.
-/// `sqlite://path/to/file.db` or `postgres://user:pass@host/db`.
+/// `sqlite://path/to/file.db` or `postgres://user:pass@host/db`. Keys as [`Keys::beside`]
+/// finds them; `portal` itself passes the configured ones to [`open_with`].
 pub async fn open(url: &str) -> Result<Arc<dyn Store>> {
-    Ok(Arc::new(SqlStore::open(url).await?))
+    open_with(url, Keys::beside(url)?).await
+}
+
+/// [`open`] with these keys: refused when the database was written under other keys; the
+/// first keyed open signs the audit head, and any TOTP secret still in clear is encrypted.
+pub async fn open_with(url: &str, keys: Keys) -> Result<Arc<dyn Store>> {
+    Ok(Arc::new(SqlStore::open(url, keys).await?))
 }
 
 impl SqlStore {
-    pub async fn open(url: &str) -> Result<SqlStore> {
+    pub async fn open(url: &str, keys: Keys) -> Result<SqlStore> {
         let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
         let pool = match scheme {
             "sqlite" => {
@@ -113,7 +123,18 @@ impl SqlStore {
                 )));
             }
         };
-        let store = SqlStore { pool };
+        let store = SqlStore {
+            pool,
+            keys: keys.ring,
+            head_file: keys.head_file.map(crate::keys::HeadFile::new),
+        };
+        if !crate::secrets::check_epochs(&store).await? {
+            crate::audit::sign_current_head(&store).await?;
+        }
+        let sealed = crate::secrets::reseal(&store, false).await?;
+        if sealed > 0 {
+            tracing::info!(sealed, "encrypted TOTP secrets stored in clear");
+        }
         crate::auths::backfill_deadlines(&store).await?;
         Ok(store)
     }
@@ -238,7 +259,7 @@ impl Store for SqlStore {
         crate::audit::page(self, after, limit).await
     }
     async fn audit_head(&self) -> Result<(i64, String)> {
-        crate::audit::head(self).await
+        crate::audit::head(self).await.map(|h| (h.seq, h.hash))
     }
     async fn audit_search(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
         crate::audit::search(self, query).await
@@ -632,6 +653,21 @@ impl Store for SqlStore {
     }
     async fn audit_many(&self, events: &[AuditEvent]) -> Result<Vec<AuditEntry>> {
         crate::audit::append_many(self, events).await
+    }
+    async fn audit_signed_head(&self) -> Result<domain::audit::SignedHead> {
+        crate::audit::head(self).await
+    }
+    fn audit_keyring(&self) -> &domain::keys::Keyring {
+        &self.keys
+    }
+    fn exported_audit_head(&self) -> Result<Option<domain::audit::SignedHead>> {
+        match &self.head_file {
+            Some(f) => crate::keys::read_head(&f.path),
+            None => Ok(None),
+        }
+    }
+    async fn reseal_totp_secrets(&self) -> Result<u64> {
+        crate::secrets::reseal(self, true).await
     }
 
     // ----- adjudication and payment -----

@@ -62,7 +62,14 @@ struct SessionRow {
 }
 
 impl SessionRow {
-    fn into_record(self) -> Result<SessionRecord> {
+    fn into_record(self, keys: &domain::keys::Keyring) -> Result<SessionRecord> {
+        let pending_totp = self
+            .pending_totp
+            .map(|s| {
+                let context = crate::secrets::session_context(&self.token_hash);
+                crate::secrets::open(keys, &s, &context)
+            })
+            .transpose()?;
         Ok(SessionRecord {
             token_hash: self.token_hash,
             user_id: self.user_id,
@@ -72,7 +79,7 @@ impl SessionRow {
             last_seen: self.last_seen,
             source: self.source,
             user_agent: self.user_agent,
-            pending_totp: self.pending_totp,
+            pending_totp,
         })
     }
 }
@@ -93,7 +100,7 @@ pub(crate) async fn create(store: &SqlStore, s: &NewSession) -> Result<()> {
 pub(crate) async fn get(store: &SqlStore, token_hash: &str) -> Result<Option<SessionRecord>> {
     let sql = format!("SELECT {COLUMNS} FROM sessions WHERE token_hash = $1");
     let row: Option<SessionRow> = on_pool!(store, p, DB => sqlx::query_as::<DB, SessionRow>(sqlx::AssertSqlSafe(sql)).bind(token_hash).fetch_optional(p).await?);
-    row.map(SessionRow::into_record).transpose()
+    row.map(|r| r.into_record(&store.keys)).transpose()
 }
 
 pub(crate) async fn touch(store: &SqlStore, token_hash: &str, now: DateTime<Utc>) -> Result<()> {
@@ -115,6 +122,12 @@ pub(crate) async fn set_pending_totp(
     token_hash: &str,
     secret: Option<&str>,
 ) -> Result<()> {
+    // Sealed like the enrolled secret: a copy of the database must not show it either.
+    let secret = secret.map(|s| {
+        store
+            .keys
+            .seal(s, &crate::secrets::session_context(token_hash))
+    });
     on_pool!(store, p, DB => { sqlx::query::<DB>("UPDATE sessions SET pending_totp = $1 WHERE token_hash = $2").bind(secret).bind(token_hash).execute(p).await?; });
     Ok(())
 }
@@ -138,7 +151,9 @@ pub(crate) async fn end_for_user(
 pub(crate) async fn of_user(store: &SqlStore, user_id: i64) -> Result<Vec<SessionRecord>> {
     let sql = format!("SELECT {COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY created_at DESC");
     let rows: Vec<SessionRow> = on_pool!(store, p, DB => sqlx::query_as::<DB, SessionRow>(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_all(p).await?);
-    rows.into_iter().map(SessionRow::into_record).collect()
+    rows.into_iter()
+        .map(|r| r.into_record(&store.keys))
+        .collect()
 }
 
 pub(crate) async fn purge(

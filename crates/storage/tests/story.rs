@@ -31,6 +31,8 @@ mod eligibility;
 mod intake;
 #[path = "story_parts/lockout.rs"]
 mod lockout;
+#[path = "story_parts/keys.rs"]
+mod keys;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -443,8 +445,18 @@ async fn tamper_story(url: &str) {
         })
     );
     exec_raw(url, "DELETE FROM audit_log WHERE seq >= 7").await;
+    // SQLite keeps the signed head beside the database too; either way the cut is named.
+    let expected = if url.starts_with("sqlite") {
+        ChainBreak::Removed {
+            last: 6,
+            exported: head,
+        }
+    } else {
+        ChainBreak::Truncated { last: 6, head }
+    };
+    assert_eq!(storage::verify_audit(&*store).await.unwrap(), Err(expected));
     assert_eq!(
-        storage::verify_audit(&*store).await.unwrap(),
+        storage::verify_audit_with(&*store, None).await.unwrap(),
         Err(ChainBreak::Truncated { last: 6, head })
     );
 }
@@ -490,6 +502,26 @@ async fn eligibility_on_postgres() {
     };
     let url = fresh_postgres_database(&admin_url).await;
     eligibility::eligibility_story(storage::open(&url).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/portal.db", dir.path().display());
+    keys::secrets_are_sealed(storage::open(&url).await.unwrap(), &url).await;
+    keys::keys_story(&format!("sqlite://{}/keys.db", dir.path().display())).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_on_postgres() {
+    let Ok(admin_url) = std::env::var("PORTAL_TEST_POSTGRES_URL") else {
+        eprintln!("secrets_on_postgres: skipped (PORTAL_TEST_POSTGRES_URL is not set)");
+        return;
+    };
+    let url = fresh_postgres_database(&admin_url).await;
+    keys::secrets_are_sealed(storage::open(&url).await.unwrap(), &url).await;
+    let url = fresh_postgres_database(&admin_url).await;
+    keys::keys_story(&url).await;
 }
 
 #[tokio::test]

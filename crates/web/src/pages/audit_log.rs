@@ -394,6 +394,7 @@ mod tests {
             },
             prev_hash: "ab".into(),
             hash: "cd".into(),
+            seal: None,
         }
     }
 

@@ -13,3 +13,4 @@ mod harness;
 mod held;
 mod signin;
 mod web;
+mod keys;
