@@ -82,7 +82,7 @@ async function stagePage(page: Page, username: string): Promise<string> {
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(demoPassword());
   await page.getByRole('button', { name: 'Continue' }).click();
-  await expect(page).toHaveURL(/\/(mfa\/enrol|login\/code)$/);
+  await expect(page).toHaveURL(/\/(mfa\/enrol|login\/code)(\?|$)/);
   return new URL(page.url()).pathname;
 }
 
