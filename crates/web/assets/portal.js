@@ -18,6 +18,46 @@
     });
   });
 
+  // At phone width the navigation folds behind a menu button (CSS shows the button there);
+  // without this script the list simply wraps.
+  var nav = document.querySelector(".main-nav");
+  var toggle = nav && nav.querySelector(".nav-toggle");
+  var list = nav && nav.querySelector("ul");
+  if (toggle && list && list.children.length > 1) {
+    nav.classList.add("js-nav");
+    toggle.hidden = false;
+    toggle.addEventListener("click", function () {
+      var open = toggle.getAttribute("aria-expanded") !== "true";
+      toggle.setAttribute("aria-expanded", String(open));
+      list.classList.toggle("open", open);
+    });
+  }
+
+  // A form sent back with field errors: its summary lists each field's message as a link to the
+  // field, and gets the focus, so keyboard and screen reader users start where the problem is.
+  var summary = document.querySelector(".error-summary");
+  if (summary) {
+    var links = document.createElement("ul");
+    document.querySelectorAll(".field-error[id]").forEach(function (err) {
+      var field = document.querySelector('[aria-describedby~="' + err.id + '"]') ||
+        document.getElementById(err.id.replace(/-error$/, ""));
+      if (!field || !field.id) return;
+      var label = document.querySelector('label[for="' + field.id + '"]');
+      var a = document.createElement("a");
+      a.href = "#" + field.id;
+      a.textContent = (label ? label.textContent.trim() + ": " : "") + err.textContent.trim();
+      a.addEventListener("click", function (e) {
+        e.preventDefault();
+        field.focus();
+      });
+      var li = document.createElement("li");
+      li.appendChild(a);
+      links.appendChild(li);
+    });
+    if (links.children.length) summary.appendChild(links);
+    summary.focus();
+  }
+
   if (!idle) return;
 
   var box = document.getElementById("idle-warning");

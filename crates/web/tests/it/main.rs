@@ -6,6 +6,7 @@ mod basics;
 mod common;
 #[path = "core.rs"]
 mod core_endpoint;
+mod e2e_routes;
 mod eligibility;
 mod matrix;
 mod phi;
