@@ -16,7 +16,7 @@
 //! [`storage::Coverage`] does not even hold them.
 
 use crate::Partner;
-use crate::core::{Accepted, Plan};
+use crate::caqh::{Accepted, Plan};
 use chrono::{Datelike, NaiveDate};
 use domain::member::SpanState;
 use domain::plan::{LineOfBusiness, NetworkKind};

@@ -5,7 +5,7 @@
 //! It is used by the web layer (the CAQH CORE endpoint, portal uploads) and by the `portal edi`
 //! command line alike, so nothing here speaks HTTP.
 //!
-//! - [`core`]: the CAQH CORE connectivity envelope (HTTP MIME multipart fields) and dispatch by
+//! - [`caqh`]: the CAQH CORE connectivity envelope (HTTP MIME multipart fields) and dispatch by
 //!   payload type.
 //! - [`eligibility`]: 270 in, 271 out.
 //! - [`status`]: 276 in, 277 out.
@@ -13,7 +13,7 @@
 //! - [`review`]: 278 request in, 278 response out.
 //! - [`samples`]: synthetic 837 batches a plan in a store will accept (tests, benchmark).
 
-pub mod core;
+pub mod caqh;
 pub mod eligibility;
 pub mod intake;
 pub mod review;

@@ -19,7 +19,7 @@
 //!   `E0:33` (response not possible, error on the request: subscriber and subscriber ID not found).
 
 use crate::Partner;
-use crate::core::{Accepted, Plan};
+use crate::caqh::{Accepted, Plan};
 use chrono::NaiveDate;
 use domain::claim::ClaimStatus as Lifecycle;
 use domain::{Cents, ClaimNumber, MemberId};

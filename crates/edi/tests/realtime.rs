@@ -5,7 +5,7 @@ use chrono::{Duration, Utc};
 use domain::access::Scope;
 use domain::claim::ClaimStatus;
 use edi::Partner;
-use edi::core::{Kind, Plan, read_payload};
+use edi::caqh::{Kind, Plan, read_payload};
 use std::sync::Arc;
 use storage::Store;
 use x12::model::{EligibilityRequest, Envelope, Party, Person, StatusQuery, StatusRequest};

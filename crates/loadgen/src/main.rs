@@ -301,7 +301,7 @@ fn bodies(
     password: &str,
     form: &str,
 ) -> anyhow::Result<Prepared> {
-    use edi::core::{new_uuid, payload, request_multipart};
+    use edi::caqh::{new_uuid, payload, request_multipart};
     use x12::model::{EligibilityRequest, Envelope, Party, Person, StatusQuery, StatusRequest};
     let read = |f: &str| {
         std::fs::read_to_string(dir.join(f))

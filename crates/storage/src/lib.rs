@@ -16,8 +16,8 @@ mod edi_core;
 mod eligibility;
 mod error;
 mod intake;
-mod lockout;
 pub mod keys;
+mod lockout;
 mod members;
 mod outbox;
 mod plan;
@@ -47,8 +47,8 @@ pub use intake::{
     IntakeClaimResult, IntakeLookup, InterchangeRecord, InterchangeStatus, NewInterchange,
     StoredAcks,
 };
-pub use lockout::CodeClaim;
 pub use keys::Keys;
+pub use lockout::CodeClaim;
 pub use members::{MemberRecord, NewMember};
 pub use outbox::{NewMessage, OutboxMessage};
 pub use pool::{SqlStore, open, open_with};

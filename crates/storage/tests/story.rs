@@ -29,10 +29,10 @@ mod edi_core;
 mod eligibility;
 #[path = "story_parts/intake.rs"]
 mod intake;
-#[path = "story_parts/lockout.rs"]
-mod lockout;
 #[path = "story_parts/keys.rs"]
 mod keys;
+#[path = "story_parts/lockout.rs"]
+mod lockout;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()

@@ -10,7 +10,7 @@
 mod assets;
 mod audit;
 pub mod auth;
-pub mod core_endpoint;
+pub mod caqh;
 mod headers;
 mod health;
 pub mod mail;
@@ -37,7 +37,7 @@ pub struct AppState {
     /// header, which a client controls).
     pub public_url: String,
     /// The CAQH CORE endpoint's credential cache, audit writer and the plan's EDI identity.
-    pub core: Arc<core_endpoint::CoreState>,
+    pub core: Arc<caqh::CoreState>,
     /// Where mail with one-time links goes (the outbox keeps them masked).
     pub mail: Arc<mail::Transport>,
     /// Proxies whose `X-Forwarded-For` is believed; empty: the TCP peer is the client.
@@ -52,7 +52,7 @@ impl AppState {
             version: env!("CARGO_PKG_VERSION"),
             limits: Arc::new(auth::ratelimit::Limits::default()),
             public_url: "http://localhost:8080".into(),
-            core: Arc::new(core_endpoint::CoreState::default()),
+            core: Arc::new(caqh::CoreState::default()),
             mail: Arc::new(mail::Transport::None),
             trusted_proxies: Arc::default(),
         }

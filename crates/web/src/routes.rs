@@ -532,12 +532,7 @@ pub fn table() -> Vec<Route> {
         ),
         // ----- CAQH CORE connectivity (EDI trading partners; the envelope authenticates) -----
         limited(
-            route(
-                M::POST,
-                "/core",
-                TradingPartner,
-                post(crate::core_endpoint::any),
-            ),
+            route(M::POST, "/core", TradingPartner, post(crate::caqh::any)),
             Edi,
         ),
         limited(
@@ -545,7 +540,7 @@ pub fn table() -> Vec<Route> {
                 M::POST,
                 "/core/realtime",
                 TradingPartner,
-                post(crate::core_endpoint::realtime),
+                post(crate::caqh::realtime),
             ),
             Edi,
         ),
@@ -554,7 +549,7 @@ pub fn table() -> Vec<Route> {
                 M::POST,
                 "/core/batch",
                 TradingPartner,
-                post(crate::core_endpoint::batch),
+                post(crate::caqh::batch),
             ),
             Edi,
         ),

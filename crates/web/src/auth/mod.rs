@@ -98,7 +98,7 @@ pub async fn guard(
         if let Some(rate) = rate
             && let Err(wait) = state.limits.check(rate, &source)
         {
-            return errors::too_many(&state, wait);
+            return crate::caqh::rate_limited(&state, &source, wait).await;
         }
         let mut req = req;
         req.extensions_mut().insert(Visitor {

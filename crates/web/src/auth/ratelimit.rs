@@ -50,6 +50,12 @@ impl Limits {
         }
     }
 
+    /// With the EDI limit set to `burst` requests, then one every `every` (tests).
+    pub fn with_edi(mut self, burst: u32, every: Duration) -> Self {
+        self.edi = RateLimiter::keyed(quota(burst, every));
+        self
+    }
+
     /// `Err(wait)` when `address` must wait before trying again.
     pub fn check(&self, class: RateClass, address: &str) -> Result<(), Duration> {
         let limiter = match class {

@@ -9,8 +9,9 @@
 //! send exactly the bytes an attacker would: slow headers, hostile multipart bodies, forged
 //! forwarding headers.
 
+mod core;
 mod harness;
 mod held;
+mod keys;
 mod signin;
 mod web;
-mod keys;

@@ -1,5 +1,5 @@
 //! The CAQH CORE endpoint: envelopes in and out, 270/271 and 276/277 against the demo plan,
-//! authentication with the credential cache, lockout, audit before disclosure, and envelope
+//! authentication with the credential cache, per-address throttling, audit before disclosure, and envelope
 //! and X12 errors.
 
 use crate::common::{App, PASSWORD};
@@ -10,7 +10,7 @@ use domain::access::Scope;
 use domain::account::UserStatus;
 use domain::claim::ClaimStatus;
 use domain::{ClaimNumber, MemberId, Npi};
-use edi::core::{CredentialCache, payload, request_multipart};
+use edi::caqh::{CredentialCache, payload, request_multipart};
 use std::sync::Arc;
 use std::time::Duration;
 use storage::{ClaimSummary, Store};
@@ -93,7 +93,7 @@ async fn post(router: &axum::Router, path: &str, fields: &[(&str, &[u8])]) -> An
     let bytes = axum::body::to_bytes(res.into_body(), 16 << 20)
         .await
         .unwrap();
-    let parts = edi::core::parse_multipart(&ct, &bytes)
+    let parts = edi::caqh::parse_multipart(&ct, &bytes)
         .unwrap_or_else(|e| panic!("{status}: response is not a CORE envelope ({ct}): {e:?}"));
     Answer {
         status,
@@ -241,7 +241,7 @@ async fn eligibility_answers_active_coverage_with_network_and_pcp_and_audits_fir
     assert_eq!(a.code(), "Success");
     assert_eq!(a.get("PayloadType"), payload::ELIGIBILITY_RESPONSE);
     assert_eq!(a.get("ReceiverID"), "BILLER1");
-    assert!(edi::core::is_uuid(a.get("PayloadID")));
+    assert!(edi::caqh::is_uuid(a.get("PayloadID")));
     let body = a.payload();
     accepted(body);
     let span = record
@@ -478,12 +478,13 @@ async fn bad_credentials_are_unauthorized_audited_and_disclose_nothing() {
             .unwrap()
             .throttle
             .failures,
-        1,
-        "the wrong password counts toward the lockout"
+        0,
+        "a wrong password over CORE never counts toward the account's lockout"
     );
 
-    // Five wrong passwords lock the account: then even the right one is refused.
-    for _ in 0..4 {
+    // Five failures from one address: that address is refused, in the same words as any other
+    // failure but for the wait, even with the right password, and no account is locked.
+    for _ in 0..2 {
         post(
             &app.router,
             "/core/realtime",
@@ -491,23 +492,26 @@ async fn bad_credentials_are_unauthorized_audited_and_disclose_nothing() {
         )
         .await;
     }
-    let locked = post(
+    let throttled = post(
         &app.router,
         "/core/realtime",
         &fields(payload::ELIGIBILITY_REQUEST, &x12, "edi", PASSWORD),
     )
     .await;
-    assert_eq!(locked.code(), "UnAuthorized");
+    assert_eq!(throttled.code(), "UnAuthorized");
+    let message = throttled.get("ErrorMessage");
+    assert!(message.contains("from this address"), "{message}");
+    assert!(!message.contains("locked"), "{message}");
+    let trail = audit_of(&app).await;
+    assert!(!trail.iter().any(|e| e.action == "account.lockout"));
     assert!(
-        locked.get("ErrorMessage").contains("locked"),
-        "{}",
-        locked.get("ErrorMessage")
-    );
-    assert!(
-        audit_of(&app)
+        !app.store
+            .user_by_username("edi")
             .await
-            .iter()
-            .any(|e| e.action == "account.lockout")
+            .unwrap()
+            .unwrap()
+            .throttle
+            .is_locked(chrono::Utc::now())
     );
 }
 
@@ -516,7 +520,7 @@ async fn a_deactivated_partner_or_new_password_ends_the_cached_verification() {
     let mut app = App::new().await;
     // Re-check every request so the test need not wait for the production interval.
     let mut state = web::AppState::new(app.store.clone(), false);
-    state.core = Arc::new(web::core_endpoint::CoreState::with_cache(
+    state.core = Arc::new(web::caqh::CoreState::with_cache(
         CredentialCache::with_times(Duration::from_secs(300), Duration::ZERO),
     ));
     app.router = web::router(state);
@@ -941,7 +945,7 @@ async fn an_837_batch_over_core_is_acknowledged_and_a_resend_is_not_doubled() {
         let router = app.router.clone();
         async move {
             let length = x12.len().to_string();
-            let sum = edi::core::sha1_hex(x12.as_bytes());
+            let sum = edi::caqh::sha1_hex(x12.as_bytes());
             let mut f = fields(payload::CLAIM_PROFESSIONAL, &x12, "edi", PASSWORD);
             f.retain(|(k, _)| *k != "ProcessingMode");
             f.push(("ProcessingMode", b"Batch"));

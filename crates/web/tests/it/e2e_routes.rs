@@ -24,7 +24,11 @@ fn the_reflow_walk_lists_every_get_route_and_no_other() {
         .collect();
     let listed = listed();
     let set: BTreeSet<&str> = listed.iter().copied().collect();
-    assert_eq!(set.len(), listed.len(), "a path is listed twice in routes.ts");
+    assert_eq!(
+        set.len(),
+        listed.len(),
+        "a path is listed twice in routes.ts"
+    );
     let missing: Vec<_> = routes.difference(&set).collect();
     let stale: Vec<_> = set.difference(&routes).collect();
     assert!(

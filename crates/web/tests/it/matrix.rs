@@ -263,10 +263,10 @@ async fn core_envelope(app: &App, path: &str, session: Option<&Session>) -> Resp
     } else {
         b"RealTime"
     };
-    let (ct, body) = edi::core::request_multipart(&[
+    let (ct, body) = edi::caqh::request_multipart(&[
         (
             "PayloadType",
-            edi::core::payload::ELIGIBILITY_REQUEST.as_bytes(),
+            edi::caqh::payload::ELIGIBILITY_REQUEST.as_bytes(),
         ),
         ("ProcessingMode", mode),
         ("PayloadID", b"f81d4fae-7dec-11d0-a765-00a0c91e6bf6"),
