@@ -3,8 +3,8 @@
 //! TOTP secret with the last step used, one-time recovery codes.
 
 use crate::error::corrupt;
-use crate::plan::decode;
 use crate::pool::SqlStore;
+use crate::rows::{decode, tin};
 use crate::{Result, on_pool};
 use chrono::{DateTime, Utc};
 use domain::Tin;
@@ -111,10 +111,6 @@ impl std::fmt::Debug for UserRecord {
             .field("role", &self.role)
             .finish_non_exhaustive()
     }
-}
-
-fn tin(column: &str, s: &str) -> Result<Tin> {
-    Tin::parse(s).map_err(|e| corrupt(column, e))
 }
 
 #[derive(sqlx::FromRow)]

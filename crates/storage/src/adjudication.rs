@@ -5,8 +5,13 @@
 //! reads, scoped by the payee's TIN.
 
 use crate::error::corrupt;
-use crate::plan::decode;
-use crate::pool::{INSERT_CHUNK, SqlStore};
+use crate::pool::SqlStore;
+use crate::rows::{
+    AuthRow, ServiceRow, SpanRow, auth_columns, claim_number, member_id, npi, service_columns,
+    span_columns, tin,
+};
+use crate::scope::{Owner, Tins};
+use crate::sql::{INSERT_CHUNK, push_in};
 use crate::{Result, StorageError, on_pool};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::access::Scope;
@@ -14,7 +19,6 @@ use domain::adjudication::{Fee, PriorService};
 use domain::auth::AuthRequest;
 use domain::claim::{Adjustment, Claim};
 use domain::member::EligibilitySpan;
-use domain::plan::LineOfBusiness;
 use domain::{Cents, ClaimNumber, MemberId, Npi, Tin};
 use sqlx::QueryBuilder;
 use std::collections::HashMap;
@@ -97,30 +101,6 @@ pub struct PaymentSummary {
     pub claim_count: i64,
 }
 
-fn scope_tins(scope: &Scope) -> Vec<String> {
-    match scope {
-        Scope::Tins(t) => t.iter().map(|t| t.digits().to_string()).collect(),
-        Scope::Nothing => Vec::new(),
-    }
-}
-
-fn npi(column: &str, s: &str) -> Result<Npi> {
-    Npi::parse(s).map_err(|e| corrupt(column, e))
-}
-
-/// `IN ($1, $2, ...)` over `values`.
-pub(crate) fn push_in<DB: sqlx::Database>(b: &mut QueryBuilder<DB>, values: &[String])
-where
-    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    b.push(" IN (");
-    let mut list = b.separated(", ");
-    for v in values {
-        list.push_bind(v.clone());
-    }
-    b.push(")");
-}
-
 // ---------------------------------------------------------------------------------------------
 // Fee schedule
 
@@ -178,24 +158,6 @@ struct PriorRow {
     paid: i64,
 }
 
-/// `auth_services` with its authorization's number first.
-type ServiceRow = (
-    String,
-    String,
-    i64,
-    Option<i64>,
-    Option<NaiveDate>,
-    Option<NaiveDate>,
-);
-type SpanRow = (
-    String,
-    NaiveDate,
-    Option<NaiveDate>,
-    String,
-    String,
-    Option<String>,
-);
-
 pub(crate) async fn inputs(store: &SqlStore, claims: &[Claim]) -> Result<AdjudicationInputs> {
     let mut members: Vec<String> = claims.iter().map(|c| c.member.to_string()).collect();
     members.sort();
@@ -205,25 +167,20 @@ pub(crate) async fn inputs(store: &SqlStore, claims: &[Claim]) -> Result<Adjudic
     billing.dedup();
     let mut out = AdjudicationInputs::default();
     for chunk in members.chunks(INSERT_CHUNK) {
-        type Rows = (
-            Vec<SpanRow>,
-            Vec<crate::auths::AuthRow>,
-            Vec<ServiceRow>,
-            Vec<PriorRow>,
-        );
+        type Rows = (Vec<SpanRow>, Vec<AuthRow>, Vec<ServiceRow>, Vec<PriorRow>);
         let (spans, auths, services, prior): Rows = on_pool!(store, p, DB => {
-            let mut b = QueryBuilder::<DB>::new("SELECT member_id, start_date, end_date, line_of_business, network, pcp_npi FROM eligibility_spans WHERE member_id");
+            let mut b = QueryBuilder::<DB>::new(concat!("SELECT ", span_columns!(), " FROM eligibility_spans WHERE member_id"));
             push_in(&mut b, chunk);
             b.push(" ORDER BY member_id, start_date");
             let spans = b.build_query_as::<SpanRow>().fetch_all(p).await?;
-            let mut b = QueryBuilder::<DB>::new(concat!("SELECT ", crate::auths::columns!(), " FROM auth_requests WHERE member_id"));
+            let mut b = QueryBuilder::<DB>::new(concat!("SELECT ", auth_columns!(), " FROM auth_requests WHERE member_id"));
             push_in(&mut b, chunk);
-            let auths = b.build_query_as::<crate::auths::AuthRow>().fetch_all(p).await?;
+            let auths = b.build_query_as::<AuthRow>().fetch_all(p).await?;
             let numbers: Vec<String> = auths.iter().map(|a| a.number.clone()).collect();
             let services = if numbers.is_empty() {
                 Vec::new()
             } else {
-                let mut b = QueryBuilder::<DB>::new("SELECT auth_number, procedure, units, approved_units, approved_from, approved_to FROM auth_services WHERE auth_number");
+                let mut b = QueryBuilder::<DB>::new(concat!("SELECT ", service_columns!(), " FROM auth_services WHERE auth_number"));
                 push_in(&mut b, &numbers);
                 b.push(" ORDER BY auth_number, seq");
                 b.build_query_as::<ServiceRow>().fetch_all(p).await?
@@ -233,46 +190,30 @@ pub(crate) async fn inputs(store: &SqlStore, claims: &[Claim]) -> Result<Adjudic
             let prior = b.build_query_as::<PriorRow>().fetch_all(p).await?;
             (spans, auths, services, prior)
         });
-        for (member, start, end, lob, network, pcp) in spans {
-            let id =
-                MemberId::parse(&member).map_err(|e| corrupt("eligibility_spans.member_id", e))?;
-            out.spans.entry(id).or_default().push(EligibilitySpan {
-                start,
-                end,
-                line_of_business: decode(
-                    "eligibility_spans.line_of_business",
-                    &lob,
-                    LineOfBusiness::from_code,
-                )?,
-                network,
-                pcp: pcp
-                    .as_deref()
-                    .map(|n| npi("eligibility_spans.pcp_npi", n))
-                    .transpose()?,
-            });
+        for s in spans {
+            let id = s.member()?;
+            out.spans.entry(id).or_default().push(s.into_span()?);
         }
-        let mut services_by: HashMap<String, Vec<crate::auths::ServiceRow>> = HashMap::new();
-        for (auth, procedure, units, approved, from, to) in services {
+        let mut services_by: HashMap<String, Vec<ServiceRow>> = HashMap::new();
+        for s in services {
             services_by
-                .entry(auth)
+                .entry(s.auth_number.clone())
                 .or_default()
-                .push((procedure, units, approved, from, to));
+                .push(s);
         }
         for a in auths {
             let services = services_by.remove(&a.number).unwrap_or_default();
-            let auth = crate::auths::from_row(a, services)?;
+            let auth = a.into_request(services)?;
             out.auths.entry(auth.member.clone()).or_default().push(auth);
         }
         for r in prior {
-            let member =
-                MemberId::parse(&r.member_id).map_err(|e| corrupt("claims.member_id", e))?;
+            let member = member_id("claims.member_id", &r.member_id)?;
             let billing_npi = npi("claims.billing_npi", &r.billing_npi)?;
             out.earlier
                 .entry(member.clone())
                 .or_default()
                 .push(PriorService {
-                    claim: ClaimNumber::parse(&r.number)
-                        .map_err(|e| corrupt("claims.number", e))?,
+                    claim: claim_number("claims.number", &r.number)?,
                     member,
                     billing_npi,
                     servicing_npi: r
@@ -428,8 +369,8 @@ pub(crate) async fn payable(
     rows.into_iter()
         .map(|(n, b, on)| {
             Ok((
-                ClaimNumber::parse(&n).map_err(|e| corrupt("claims.number", e))?,
-                Tin::parse(&b).map_err(|e| corrupt("providers.tin", e))?,
+                claim_number("claims.number", &n)?,
+                tin("providers.tin", &b)?,
                 on,
             ))
         })
@@ -452,12 +393,12 @@ pub(crate) async fn payables(store: &SqlStore, numbers: &[ClaimNumber]) -> Resul
             push_in(&mut b, chunk);
             b.build_query_as::<(String, String, String, bool)>().fetch_all(p).await?
         });
-        for (n, tin, name, contracted) in rows {
+        for (n, t, name, contracted) in rows {
             payees.insert(
                 n.clone(),
                 Payee {
                     npi: npi("providers.npi", &n)?,
-                    tin: Tin::parse(&tin).map_err(|e| corrupt("providers.tin", e))?,
+                    tin: tin("providers.tin", &t)?,
                     name,
                     contracted,
                 },
@@ -480,13 +421,13 @@ pub(crate) async fn payables(store: &SqlStore, numbers: &[ClaimNumber]) -> Resul
             b.push(" ORDER BY npi");
             b.build_query_as::<(String, String, String, bool)>().fetch_all(p).await?
         });
-        for (n, tin, name, contracted) in rows {
-            if !orgs.contains_key(&tin) {
+        for (n, t, name, contracted) in rows {
+            if !orgs.contains_key(&t) {
                 orgs.insert(
-                    tin.clone(),
+                    t.clone(),
                     Payee {
                         npi: npi("providers.npi", &n)?,
-                        tin: Tin::parse(&tin).map_err(|e| corrupt("providers.tin", e))?,
+                        tin: tin("providers.tin", &t)?,
                         name,
                         contracted,
                     },
@@ -651,18 +592,16 @@ pub(crate) async fn payments_in_scope(
     offset: i64,
     limit: i64,
 ) -> Result<(Vec<PaymentSummary>, i64)> {
-    let tins = scope_tins(scope);
-    if tins.is_empty() {
+    let Some(tins) = Tins::of(scope) else {
         return Ok((Vec::new(), 0));
-    }
+    };
     let (rows, total): (Vec<PaymentRow>, i64) = on_pool!(store, p, DB => {
         let mut b = QueryBuilder::<DB>::new(PAYMENT_COLUMNS);
-        b.push(" WHERE payee_tin");
-        push_in(&mut b, &tins);
+        tins.push(&mut b, Owner::Payment);
         b.push(" ORDER BY paid_on DESC, id DESC LIMIT ").push_bind(limit.clamp(1, 1_000)).push(" OFFSET ").push_bind(offset.max(0));
         let rows = b.build_query_as::<PaymentRow>().fetch_all(p).await?;
-        let mut b = QueryBuilder::<DB>::new("SELECT CAST(COUNT(*) AS BIGINT) FROM payments WHERE payee_tin");
-        push_in(&mut b, &tins);
+        let mut b = QueryBuilder::<DB>::new("SELECT CAST(COUNT(*) AS BIGINT) FROM payments");
+        tins.push(&mut b, Owner::Payment);
         let total = b.build_query_scalar::<i64>().fetch_one(p).await?;
         (rows, total)
     });
@@ -674,14 +613,13 @@ pub(crate) async fn payment_in_scope(
     number: &str,
     scope: &Scope,
 ) -> Result<Option<PaymentSummary>> {
-    let tins = scope_tins(scope);
-    if tins.is_empty() {
+    let Some(tins) = Tins::of(scope) else {
         return Ok(None);
-    }
+    };
     let row: Option<PaymentRow> = on_pool!(store, p, DB => {
         let mut b = QueryBuilder::<DB>::new(PAYMENT_COLUMNS);
-        b.push(" WHERE number = ").push_bind(number.to_string()).push(" AND payee_tin");
-        push_in(&mut b, &tins);
+        tins.push(&mut b, Owner::Payment);
+        b.push(" AND number = ").push_bind(number.to_string());
         b.build_query_as::<PaymentRow>().fetch_optional(p).await?
     });
     Ok(row.map(PaymentSummary::from))

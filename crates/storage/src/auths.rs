@@ -2,20 +2,24 @@
 //! attachments; the plan's auth-required and auto-approval rules; office notifications.
 //!
 //! The office scope: a request belongs to the TIN of its *requesting* provider, and an office
-//! sees only requests whose requesting provider bills under one of its TINs (one SQL fragment,
-//! [`push_scoped`]). The stored `due_at` is always the domain clock's deadline of the row as
+//! sees only requests whose requesting provider bills under one of its TINs (`scope`,
+//! `Owner::Auth`). The stored `due_at` is always the domain clock's deadline of the row as
 //! written (`AuthRequest::deadline`), so the queue can be ordered by it in SQL.
 
 use crate::error::corrupt;
 use crate::outbox::NewMessage;
-use crate::plan::{decode, split_list};
-use crate::pool::{INSERT_CHUNK, SqlStore};
+use crate::pool::SqlStore;
+use crate::rows::{
+    AuthRow, ServiceRow, auth_columns, auth_number, decode, member_id, npi, service_columns,
+    split_list, tin,
+};
+use crate::scope::{Owner, Tins};
+use crate::sql::{INSERT_CHUNK, push_in};
 use crate::{Result, on_pool};
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use domain::access::Scope;
 use domain::auth::{
-    Appeal, AuthEvent, AuthEventKind, AuthKind, AuthRequest, AuthStatus, DenialReason,
-    RequestedService, Urgency,
+    AuthEvent, AuthEventKind, AuthKind, AuthRequest, AuthStatus, RequestedService, Urgency,
 };
 use domain::auth_metrics::MetricInput;
 use domain::auth_rules::{AuthRule, AutoRule, CodeRange};
@@ -120,14 +124,7 @@ fn ts(col: &str, s: Option<DateTime<Utc>>) -> Result<DateTime<Utc>> {
     s.ok_or_else(|| corrupt(col, "missing"))
 }
 
-/// Bound values of one request row, in column order (see `COLUMNS`).
-macro_rules! columns {
-    () => {
-        "number, kind, urgency, member_id, requesting_npi, servicing_npi, diagnoses, place_of_service, from_date, to_date, received_at, status, decided_at, denial_code, denial_text, line_of_business, urgency_reason, clinical_notes, pended_at, info_received_at, due_at, reviewer_id, reviewer_name, auto_rule, appeal_decided_at, appeal_overturned"
-    };
-}
-pub(crate) use columns;
-
+/// Binds one request row, in the order of `auth_columns!`.
 macro_rules! push_request {
     ($b:expr, $a:expr) => {{
         let a: &AuthRequest = $a;
@@ -164,7 +161,7 @@ pub(crate) async fn insert(store: &SqlStore, auths: &[AuthRequest]) -> Result<()
     on_pool!(store, p, DB => {
         let mut tx = p.begin().await?;
         for chunk in auths.chunks(INSERT_CHUNK / 2) {
-            let mut q = QueryBuilder::<DB>::new(concat!("INSERT INTO auth_requests (", columns!(), ") "));
+            let mut q = QueryBuilder::<DB>::new(concat!("INSERT INTO auth_requests (", auth_columns!(), ") "));
             q.push_values(chunk, |mut b, a| push_request!(b, a));
             q.build().execute(&mut *tx).await?;
 
@@ -226,7 +223,7 @@ macro_rules! write_rest {
 pub(crate) async fn create(store: &SqlStore, a: &AuthRequest, w: &AuthWrite) -> Result<()> {
     on_pool!(store, p, DB => {
         let mut tx = p.begin().await?;
-        let mut q = QueryBuilder::<DB>::new(concat!("INSERT INTO auth_requests (", columns!(), ") "));
+        let mut q = QueryBuilder::<DB>::new(concat!("INSERT INTO auth_requests (", auth_columns!(), ") "));
         q.push_values(std::iter::once(a), |mut b, a| push_request!(b, a));
         q.build().execute(&mut *tx).await?;
         for (i, s) in a.services.iter().enumerate() {
@@ -253,7 +250,7 @@ pub(crate) async fn by_trace(
 ) -> Result<Option<AuthNumber>> {
     const SQL: &str = "SELECT number FROM auth_requests WHERE requesting_npi = $1 AND trace = $2";
     let n: Option<String> = on_pool!(store, p, DB => sqlx::query_scalar::<DB, String>(SQL).bind(requesting.as_str()).bind(trace).fetch_optional(p).await?);
-    n.map(|n| AuthNumber::parse(&n).map_err(|e| corrupt("auth_requests.number", e)))
+    n.map(|n| auth_number("auth_requests.number", &n))
         .transpose()
 }
 
@@ -296,65 +293,24 @@ pub(crate) async fn update(
     }))
 }
 
-#[derive(sqlx::FromRow)]
-pub(crate) struct AuthRow {
-    pub(crate) number: String,
-    kind: String,
-    urgency: String,
-    member_id: String,
-    requesting_npi: String,
-    servicing_npi: String,
-    diagnoses: String,
-    place_of_service: String,
-    from_date: NaiveDate,
-    to_date: NaiveDate,
-    received_at: DateTime<Utc>,
-    status: String,
-    decided_at: Option<DateTime<Utc>>,
-    denial_code: Option<String>,
-    denial_text: Option<String>,
-    line_of_business: String,
-    urgency_reason: String,
-    clinical_notes: String,
-    pended_at: Option<DateTime<Utc>>,
-    info_received_at: Option<DateTime<Utc>>,
-    reviewer_id: Option<i64>,
-    reviewer_name: Option<String>,
-    auto_rule: Option<String>,
-    appeal_decided_at: Option<DateTime<Utc>>,
-    appeal_overturned: Option<bool>,
-}
-
-pub(crate) type ServiceRow = (
-    String,
-    i64,
-    Option<i64>,
-    Option<NaiveDate>,
-    Option<NaiveDate>,
-);
-
-fn npi(col: &str, s: &str) -> Result<Npi> {
-    Npi::parse(s).map_err(|e| corrupt(col, e))
-}
-
-fn units(v: i64) -> Result<u32> {
-    u32::try_from(v).map_err(|e| corrupt("auth_services.units", e))
-}
-
 pub(crate) async fn get(store: &SqlStore, number: &AuthNumber) -> Result<Option<AuthRequest>> {
     const SQL: &str = concat!(
         "SELECT ",
-        columns!(),
+        auth_columns!(),
         " FROM auth_requests WHERE number = $1"
     );
-    const SERVICES: &str = "SELECT procedure, units, approved_units, approved_from, approved_to FROM auth_services WHERE auth_number = $1 ORDER BY seq";
+    const SERVICES: &str = concat!(
+        "SELECT ",
+        service_columns!(),
+        " FROM auth_services WHERE auth_number = $1 ORDER BY seq"
+    );
     let (row, services): (Option<AuthRow>, Vec<ServiceRow>) = on_pool!(store, p, DB => {
         let row = sqlx::query_as::<DB, AuthRow>(SQL).bind(number.as_str()).fetch_optional(p).await?;
         let services = sqlx::query_as::<DB, ServiceRow>(SERVICES).bind(number.as_str()).fetch_all(p).await?;
         (row, services)
     });
     let Some(a) = row else { return Ok(None) };
-    from_row(a, services).map(Some)
+    a.into_request(services).map(Some)
 }
 
 /// Requests whose stored deadline was never computed (stored before migration 0006 added it, with
@@ -363,7 +319,7 @@ pub(crate) async fn get(store: &SqlStore, number: &AuthNumber) -> Result<Option<
 pub(crate) async fn backfill_deadlines(store: &SqlStore) -> Result<u64> {
     const SQL: &str = concat!(
         "SELECT ",
-        columns!(),
+        auth_columns!(),
         " FROM auth_requests WHERE due_at < $1"
     );
     const SET: &str = "UPDATE auth_requests SET due_at = $1 WHERE number = $2";
@@ -377,7 +333,7 @@ pub(crate) async fn backfill_deadlines(store: &SqlStore) -> Result<u64> {
         let n = rows.len() as u64;
         for row in rows {
             // The deadline depends on the request's dates, urgency and pend, not its services.
-            let a = from_row(row, Vec::new())?;
+            let a = row.into_request(Vec::new())?;
             sqlx::query::<DB>(SET).bind(a.deadline().due).bind(a.number.as_str()).execute(&mut *tx).await?;
         }
         tx.commit().await?;
@@ -386,91 +342,17 @@ pub(crate) async fn backfill_deadlines(store: &SqlStore) -> Result<u64> {
     }))
 }
 
-/// One stored request with its services (in order).
-pub(crate) fn from_row(a: AuthRow, services: Vec<ServiceRow>) -> Result<AuthRequest> {
-    Ok(AuthRequest {
-        number: AuthNumber::parse(&a.number).map_err(|e| corrupt("auth_requests.number", e))?,
-        kind: decode("auth_requests.kind", &a.kind, AuthKind::from_code)?,
-        urgency: decode("auth_requests.urgency", &a.urgency, Urgency::from_code)?,
-        member: MemberId::parse(&a.member_id).map_err(|e| corrupt("auth_requests.member_id", e))?,
-        line_of_business: decode(
-            "auth_requests.line_of_business",
-            &a.line_of_business,
-            LineOfBusiness::from_code,
-        )?,
-        requesting_npi: npi("auth_requests.requesting_npi", &a.requesting_npi)?,
-        servicing_npi: npi("auth_requests.servicing_npi", &a.servicing_npi)?,
-        diagnoses: split_list(&a.diagnoses),
-        services: services
-            .into_iter()
-            .map(|(procedure, u, approved, from, to)| {
-                Ok(RequestedService {
-                    procedure,
-                    units: units(u)?,
-                    approved_units: approved.map(units).transpose()?,
-                    approved_from: from,
-                    approved_to: to,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?,
-        place_of_service: a.place_of_service,
-        from_date: a.from_date,
-        to_date: a.to_date,
-        received_at: a.received_at,
-        status: decode("auth_requests.status", &a.status, AuthStatus::from_code)?,
-        decided_at: a.decided_at,
-        denial_reason: match (a.denial_code, a.denial_text) {
-            (Some(code), Some(text)) => Some(DenialReason { code, text }),
-            _ => None,
-        },
-        urgency_reason: a.urgency_reason,
-        clinical_notes: a.clinical_notes,
-        pended_at: a.pended_at,
-        info_received_at: a.info_received_at,
-        reviewer: a.reviewer_id.zip(a.reviewer_name),
-        auto_rule: a.auto_rule,
-        appeal: match (a.appeal_decided_at, a.appeal_overturned) {
-            (Some(decided_at), Some(overturned)) => Some(Appeal {
-                decided_at,
-                overturned,
-            }),
-            _ => None,
-        },
-    })
-}
-
-/// `auth_requests a` joined to its requesting provider, limited to the scope's TINs: the one
-/// place the office scope of authorizations becomes SQL.
-fn push_scoped<DB: sqlx::Database>(b: &mut QueryBuilder<DB>, tins: &[String])
-where
-    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    b.push(" JOIN providers pr ON pr.npi = a.requesting_npi WHERE pr.tin IN (");
-    let mut list = b.separated(", ");
-    for t in tins {
-        list.push_bind(t.clone());
-    }
-    b.push(")");
-}
-
-fn scope_tins(scope: &Scope) -> Option<Vec<String>> {
-    match scope {
-        Scope::Tins(t) if !t.is_empty() => Some(t.iter().map(|t| t.digits().to_string()).collect()),
-        _ => None,
-    }
-}
-
 pub(crate) async fn get_in_scope(
     store: &SqlStore,
     number: &AuthNumber,
     scope: &Scope,
 ) -> Result<Option<AuthRequest>> {
-    let Some(tins) = scope_tins(scope) else {
+    let Some(tins) = Tins::of(scope) else {
         return Ok(None);
     };
     let visible: Option<String> = on_pool!(store, p, DB => {
         let mut b = QueryBuilder::<DB>::new("SELECT a.number FROM auth_requests a");
-        push_scoped(&mut b, &tins);
+        tins.push(&mut b, Owner::Auth);
         b.push(" AND a.number = ").push_bind(number.as_str().to_string());
         b.build_query_scalar::<String>().fetch_optional(p).await?
     });
@@ -509,12 +391,9 @@ async fn summaries(store: &SqlStore, rows: Vec<SummaryRow>) -> Result<Vec<AuthSu
     }
     let numbers: Vec<String> = rows.iter().map(|r| r.number.clone()).collect();
     let services: Vec<(String, String, i64)> = on_pool!(store, p, DB => {
-        let mut b = QueryBuilder::<DB>::new("SELECT auth_number, procedure, units FROM auth_services WHERE auth_number IN (");
-        let mut list = b.separated(", ");
-        for n in &numbers {
-            list.push_bind(n.clone());
-        }
-        b.push(") ORDER BY auth_number, seq");
+        let mut b = QueryBuilder::<DB>::new("SELECT auth_number, procedure, units FROM auth_services WHERE auth_number");
+        push_in(&mut b, &numbers);
+        b.push(" ORDER BY auth_number, seq");
         b.build_query_as::<(String, String, i64)>().fetch_all(p).await?
     });
     let mut by_number: std::collections::HashMap<&str, Vec<String>> = Default::default();
@@ -527,8 +406,7 @@ async fn summaries(store: &SqlStore, rows: Vec<SummaryRow>) -> Result<Vec<AuthSu
     rows.iter()
         .map(|r| {
             Ok(AuthSummary {
-                number: AuthNumber::parse(&r.number)
-                    .map_err(|e| corrupt("auth_requests.number", e))?,
+                number: auth_number("auth_requests.number", &r.number)?,
                 kind: decode("auth_requests.kind", &r.kind, AuthKind::from_code)?,
                 urgency: decode("auth_requests.urgency", &r.urgency, Urgency::from_code)?,
                 line_of_business: decode(
@@ -537,8 +415,7 @@ async fn summaries(store: &SqlStore, rows: Vec<SummaryRow>) -> Result<Vec<AuthSu
                     LineOfBusiness::from_code,
                 )?,
                 status: decode("auth_requests.status", &r.status, AuthStatus::from_code)?,
-                member: MemberId::parse(&r.member_id)
-                    .map_err(|e| corrupt("auth_requests.member_id", e))?,
+                member: member_id("auth_requests.member_id", &r.member_id)?,
                 member_name: format!("{} {}", r.first_name, r.last_name),
                 requesting_npi: npi("auth_requests.requesting_npi", &r.requesting_npi)?,
                 servicing_npi: npi("auth_requests.servicing_npi", &r.servicing_npi)?,
@@ -596,12 +473,12 @@ pub(crate) async fn in_scope(
     scope: &Scope,
     limit: i64,
 ) -> Result<Vec<AuthSummary>> {
-    let Some(tins) = scope_tins(scope) else {
+    let Some(tins) = Tins::of(scope) else {
         return Ok(Vec::new());
     };
     let rows: Vec<SummaryRow> = on_pool!(store, p, DB => {
         let mut b = QueryBuilder::<DB>::new(SUMMARY);
-        push_scoped(&mut b, &tins);
+        tins.push(&mut b, Owner::Auth);
         b.push(" ORDER BY a.received_at DESC, a.number DESC LIMIT ").push_bind(limit.clamp(1, 10_000));
         b.build_query_as::<SummaryRow>().fetch_all(p).await?
     });
@@ -630,8 +507,7 @@ fn attachment(r: AttachmentRow) -> Result<AttachmentMeta> {
     let (id, n, filename, media_type, size, uploaded_by, uploaded_at) = r;
     Ok(AttachmentMeta {
         id,
-        auth_number: AuthNumber::parse(&n)
-            .map_err(|e| corrupt("auth_attachments.auth_number", e))?,
+        auth_number: auth_number("auth_attachments.auth_number", &n)?,
         filename,
         media_type,
         size,
@@ -778,10 +654,10 @@ pub(crate) async fn metric_inputs(store: &SqlStore, year: i32) -> Result<Vec<Met
 
 type ChoiceRow = (String, String, String, String, String);
 
-fn choice((npi_s, tin, name, specialty, city): ChoiceRow) -> Result<ProviderChoice> {
+fn choice((npi_s, tin_s, name, specialty, city): ChoiceRow) -> Result<ProviderChoice> {
     Ok(ProviderChoice {
         npi: npi("providers.npi", &npi_s)?,
-        tin: Tin::parse(&tin).map_err(|e| corrupt("providers.tin", e))?,
+        tin: tin("providers.tin", &tin_s)?,
         name,
         specialty,
         city,
@@ -796,13 +672,11 @@ pub(crate) async fn providers_of_tins(
     if tins.is_empty() {
         return Ok(Vec::new());
     }
+    let tins: Vec<String> = tins.iter().map(|t| t.digits().to_string()).collect();
     let rows: Vec<ChoiceRow> = on_pool!(store, p, DB => {
-        let mut b = QueryBuilder::<DB>::new("SELECT npi, tin, name, specialty, city FROM providers WHERE tin IN (");
-        let mut list = b.separated(", ");
-        for t in tins {
-            list.push_bind(t.digits().to_string());
-        }
-        b.push(") ORDER BY kind DESC, name LIMIT ").push_bind(limit.clamp(1, 1000));
+        let mut b = QueryBuilder::<DB>::new("SELECT npi, tin, name, specialty, city FROM providers WHERE tin");
+        push_in(&mut b, &tins);
+        b.push(" ORDER BY kind DESC, name LIMIT ").push_bind(limit.clamp(1, 1000));
         b.build_query_as::<ChoiceRow>().fetch_all(p).await?
     });
     rows.into_iter().map(choice).collect()
@@ -832,8 +706,7 @@ pub(crate) async fn notifications(
         .map(|(id, n, created_at, text)| {
             Ok(Notification {
                 id,
-                auth_number: AuthNumber::parse(&n)
-                    .map_err(|e| corrupt("auth_notifications.auth_number", e))?,
+                auth_number: auth_number("auth_notifications.auth_number", &n)?,
                 created_at,
                 text,
             })

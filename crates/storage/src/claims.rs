@@ -1,8 +1,10 @@
 //! Claims with their lines and adjustments.
 
 use crate::error::corrupt;
-use crate::plan::{decode, split_list};
 use crate::pool::SqlStore;
+use crate::rows::{claim_number, decode, member_id, npi, split_list};
+use crate::scope::{Owner, Tins};
+use crate::sql::{INSERT_CHUNK, push_in};
 use crate::{Result, on_pool};
 use chrono::NaiveDate;
 use domain::access::Scope;
@@ -49,7 +51,7 @@ pub struct ClaimQuery {
 macro_rules! insert_claims_in {
     ($tx:ident, $claims:expr, $DB:ty) => {{
         let claims: &[domain::claim::Claim] = $claims;
-        for chunk in claims.chunks(crate::pool::INSERT_CHUNK) {
+        for chunk in claims.chunks(crate::sql::INSERT_CHUNK) {
             let mut q = sqlx::QueryBuilder::<$DB>::new(
                 "INSERT INTO claims (number, form, patient_account, member_id, billing_npi, rendering_npi, diagnoses, place_of_service, received, status, payment_number, payment_date) ",
             );
@@ -62,7 +64,7 @@ macro_rules! insert_claims_in {
             q.build().execute(&mut *$tx).await?;
 
             let lines: Vec<(&domain::ClaimNumber, &domain::claim::ClaimLine)> = chunk.iter().flat_map(|c| c.lines.iter().map(move |l| (&c.number, l))).collect();
-            for lines in lines.chunks(crate::pool::INSERT_CHUNK) {
+            for lines in lines.chunks(crate::sql::INSERT_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$DB>::new(
                     "INSERT INTO claim_lines (claim_number, line_number, procedure, modifiers, revenue_code, units, service_date, billed, allowed, paid) ",
                 );
@@ -77,7 +79,7 @@ macro_rules! insert_claims_in {
             let adjustments: Vec<(&domain::ClaimNumber, u16, usize, &domain::claim::Adjustment)> = chunk.iter()
                 .flat_map(|c| c.lines.iter().flat_map(move |l| l.adjustments.iter().enumerate().map(move |(i, a)| (&c.number, l.line_number, i, a))))
                 .collect();
-            for adjustments in adjustments.chunks(crate::pool::INSERT_CHUNK) {
+            for adjustments in adjustments.chunks(crate::sql::INSERT_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$DB>::new("INSERT INTO claim_adjustments (claim_number, line_number, seq, group_code, reason, amount, remark) ");
                 q.push_values(adjustments, |mut b, (n, line, seq, a)| {
                     b.push_bind(n.as_str()).push_bind(i64::from(*line)).push_bind(*seq as i64).push_bind(a.group.code())
@@ -142,17 +144,17 @@ struct AdjustmentRow {
 /// Whole claims (lines, adjustments) by number, three queries per thousand, in the given order.
 pub(crate) async fn load_many(store: &SqlStore, numbers: &[String]) -> Result<Vec<Claim>> {
     let mut out = Vec::with_capacity(numbers.len());
-    for chunk in numbers.chunks(crate::pool::INSERT_CHUNK) {
+    for chunk in numbers.chunks(INSERT_CHUNK) {
         let (rows, lines, adjustments): (Vec<ClaimRow>, Vec<LineRow>, Vec<AdjustmentRow>) = on_pool!(store, p, DB => {
             let mut b = QueryBuilder::<DB>::new("SELECT number, form, patient_account, member_id, billing_npi, rendering_npi, diagnoses, place_of_service, received, status, payment_number, payment_date FROM claims WHERE number");
-            crate::adjudication::push_in(&mut b, chunk);
+            push_in(&mut b, chunk);
             let rows = b.build_query_as::<ClaimRow>().fetch_all(p).await?;
             let mut b = QueryBuilder::<DB>::new("SELECT claim_number, line_number, procedure, modifiers, revenue_code, units, service_date, billed, allowed, paid FROM claim_lines WHERE claim_number");
-            crate::adjudication::push_in(&mut b, chunk);
+            push_in(&mut b, chunk);
             b.push(" ORDER BY claim_number, line_number");
             let lines = b.build_query_as::<LineRow>().fetch_all(p).await?;
             let mut b = QueryBuilder::<DB>::new("SELECT claim_number, line_number, group_code, reason, amount, remark FROM claim_adjustments WHERE claim_number");
-            crate::adjudication::push_in(&mut b, chunk);
+            push_in(&mut b, chunk);
             b.push(" ORDER BY claim_number, line_number, seq");
             let adj = b.build_query_as::<AdjustmentRow>().fetch_all(p).await?;
             (rows, lines, adj)
@@ -196,11 +198,10 @@ pub(crate) async fn load_many(store: &SqlStore, numbers: &[String]) -> Result<Ve
         for c in rows {
             let lines = lines_by.remove(&c.number).unwrap_or_default();
             let claim = Claim {
-                number: ClaimNumber::parse(&c.number).map_err(|e| corrupt("claims.number", e))?,
+                number: claim_number("claims.number", &c.number)?,
                 form: decode("claims.form", &c.form, ClaimForm::from_code)?,
                 patient_account: c.patient_account,
-                member: MemberId::parse(&c.member_id)
-                    .map_err(|e| corrupt("claims.member_id", e))?,
+                member: member_id("claims.member_id", &c.member_id)?,
                 billing_npi: npi("claims.billing_npi", &c.billing_npi)?,
                 rendering_npi: c
                     .rendering_npi
@@ -224,10 +225,6 @@ pub(crate) async fn load_many(store: &SqlStore, numbers: &[String]) -> Result<Ve
     Ok(out)
 }
 
-fn npi(column: &str, s: &str) -> Result<Npi> {
-    Npi::parse(s).map_err(|e| corrupt(column, e))
-}
-
 pub(crate) async fn get(store: &SqlStore, number: &ClaimNumber) -> Result<Option<Claim>> {
     Ok(load_many(store, &[number.as_str().to_string()])
         .await?
@@ -247,33 +244,6 @@ struct SummaryRow {
     billed: i64,
     paid: i64,
     patient_account: String,
-}
-
-/// The TIN digits a scope allows; empty means nothing is visible.
-pub(crate) fn scope_tins(scope: &Scope) -> Vec<String> {
-    match scope {
-        Scope::Tins(t) => t.iter().map(|t| t.digits().to_string()).collect(),
-        Scope::Nothing => Vec::new(),
-    }
-}
-
-/// `claims c` joined to its billing provider (and `joins`), limited to the scope's TINs: the one
-/// place the office scope becomes SQL.
-pub(crate) fn push_scoped<DB: sqlx::Database>(
-    b: &mut QueryBuilder<DB>,
-    tins: &[String],
-    joins: &str,
-) where
-    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    b.push(" FROM claims c JOIN providers pr ON pr.npi = c.billing_npi");
-    b.push(joins);
-    b.push(" WHERE pr.tin IN (");
-    let mut list = b.separated(", ");
-    for t in tins {
-        list.push_bind(t.clone());
-    }
-    b.push(")");
 }
 
 pub(crate) async fn in_scope(
@@ -297,10 +267,9 @@ pub(crate) async fn matching(
     scope: &Scope,
     query: &ClaimQuery,
 ) -> Result<Vec<ClaimSummary>> {
-    let tins = scope_tins(scope);
-    if tins.is_empty() {
+    let Some(tins) = Tins::of(scope) else {
         return Ok(Vec::new());
-    }
+    };
     // The first date of service, computed once per claim and filtered on.
     const FIRST_DOS: &str =
         "(SELECT MIN(l.service_date) FROM claim_lines l WHERE l.claim_number = c.number)";
@@ -309,8 +278,9 @@ pub(crate) async fn matching(
             "SELECT c.number, c.member_id, m.first_name, m.last_name, c.billing_npi, c.received, c.status, c.patient_account, ");
         b.push(FIRST_DOS).push(" AS service_from, \
              (SELECT CAST(COALESCE(SUM(l.billed), 0) AS BIGINT) FROM claim_lines l WHERE l.claim_number = c.number) AS billed, \
-             (SELECT CAST(COALESCE(SUM(l.paid), 0) AS BIGINT) FROM claim_lines l WHERE l.claim_number = c.number) AS paid");
-        push_scoped(&mut b, &tins, " JOIN members m ON m.id = c.member_id");
+             (SELECT CAST(COALESCE(SUM(l.paid), 0) AS BIGINT) FROM claim_lines l WHERE l.claim_number = c.number) AS paid \
+             FROM claims c JOIN members m ON m.id = c.member_id");
+        tins.push(&mut b, Owner::Claim);
         if let Some(n) = &query.number {
             b.push(" AND c.number = ").push_bind(n.as_str().to_string());
         }
@@ -332,9 +302,8 @@ pub(crate) async fn matching(
     rows.into_iter()
         .map(|r| {
             Ok(ClaimSummary {
-                number: ClaimNumber::parse(&r.number).map_err(|e| corrupt("claims.number", e))?,
-                member: MemberId::parse(&r.member_id)
-                    .map_err(|e| corrupt("claims.member_id", e))?,
+                number: claim_number("claims.number", &r.number)?,
+                member: member_id("claims.member_id", &r.member_id)?,
                 member_name: format!("{} {}", r.first_name, r.last_name),
                 billing_npi: npi("claims.billing_npi", &r.billing_npi)?,
                 received: r.received,
@@ -353,13 +322,12 @@ pub(crate) async fn one_in_scope(
     number: &ClaimNumber,
     scope: &Scope,
 ) -> Result<Option<Claim>> {
-    let tins = scope_tins(scope);
-    if tins.is_empty() {
+    let Some(tins) = Tins::of(scope) else {
         return Ok(None);
-    }
+    };
     let visible: Option<String> = on_pool!(store, p, DB => {
-        let mut b = QueryBuilder::<DB>::new("SELECT c.number");
-        push_scoped(&mut b, &tins, "");
+        let mut b = QueryBuilder::<DB>::new("SELECT c.number FROM claims c");
+        tins.push(&mut b, Owner::Claim);
         b.push(" AND c.number = ").push_bind(number.as_str().to_string());
         b.build_query_scalar::<String>().fetch_optional(p).await?
     });

@@ -1,10 +1,10 @@
 //! Reads for real-time EDI (270/271 eligibility, 276/277 claim status): each answer is read in
 //! one round trip, because a partner's real-time request waits on it.
 
-use crate::claims::{push_scoped, scope_tins};
 use crate::error::corrupt;
-use crate::plan::{decode, split_list};
 use crate::pool::SqlStore;
+use crate::rows::{claim_number, decode, member_id, npi, split_list, tin};
+use crate::scope::{Owner, Tins};
 use crate::{ClaimQuery, Result, on_pool};
 use chrono::NaiveDate;
 use domain::access::Scope;
@@ -93,18 +93,18 @@ pub(crate) async fn eligibility(
         LEFT JOIN networks n ON n.code = s.network \
         LEFT JOIN providers pcp ON pcp.npi = s.pcp_npi \
         ORDER BY m.id, s.start_date LIMIT 500";
-    let npi = q.provider.map(|n| n.as_str().to_string());
+    let asking = q.provider.map(|n| n.as_str().to_string());
     let rows: Vec<EligRow> = on_pool!(store, p, DB => {
         match &q.member {
             MemberKey::Id(id) => {
                 let sql = format!("{HEAD}LEFT JOIN members m ON m.id = $2{TAIL}");
                 sqlx::query_as::<DB, EligRow>(sqlx::AssertSqlSafe(sql))
-                    .bind(npi).bind(id.as_str()).fetch_all(p).await?
+                    .bind(asking).bind(id.as_str()).fetch_all(p).await?
             }
             MemberKey::NameBirth { last_name, birth_date } => {
                 let sql = format!("{HEAD}LEFT JOIN members m ON m.name_key = $2 AND m.birth_date = $3{TAIL}");
                 sqlx::query_as::<DB, EligRow>(sqlx::AssertSqlSafe(sql))
-                    .bind(npi).bind(last_name.trim().to_lowercase()).bind(*birth_date).fetch_all(p).await?
+                    .bind(asking).bind(last_name.trim().to_lowercase()).bind(*birth_date).fetch_all(p).await?
             }
         }
     });
@@ -113,7 +113,7 @@ pub(crate) async fn eligibility(
         if found.provider_tin.is_none()
             && let Some(t) = &r.provider_tin
         {
-            found.provider_tin = Some(Tin::parse(t).map_err(|e| corrupt("providers.tin", e))?);
+            found.provider_tin = Some(tin("providers.tin", t)?);
         }
         let (Some(id), Some(first), Some(last), Some(birth), Some(sex)) =
             (r.id, r.first_name, r.last_name, r.birth_date, r.sex)
@@ -130,7 +130,7 @@ pub(crate) async fn eligibility(
             }
             found.members.push(Coverage {
                 member: Member {
-                    id: MemberId::parse(&id).map_err(|e| corrupt("members.id", e))?,
+                    id: member_id("members.id", &id)?,
                     first_name: first,
                     last_name: last,
                     birth_date: birth,
@@ -155,9 +155,8 @@ pub(crate) async fn eligibility(
             pcp: r
                 .pcp_npi
                 .as_deref()
-                .map(Npi::parse)
-                .transpose()
-                .map_err(|e| corrupt("eligibility_spans.pcp_npi", e))?,
+                .map(|n| npi("eligibility_spans.pcp_npi", n))
+                .transpose()?,
         };
         let kind = r.network_kind.unwrap_or_default();
         if let Some(c) = found.members.last_mut() {
@@ -244,16 +243,15 @@ pub(crate) async fn claim_statuses(
     scope: &Scope,
     query: &ClaimQuery,
 ) -> Result<Vec<ClaimStatusRecord>> {
-    let tins = scope_tins(scope);
-    if tins.is_empty() {
+    let Some(tins) = Tins::of(scope) else {
         return Ok(Vec::new());
-    }
+    };
     const FIRST_DOS: &str =
         "(SELECT MIN(l2.service_date) FROM claim_lines l2 WHERE l2.claim_number = c.number)";
     let rows: Vec<StatusRow> = on_pool!(store, p, DB => {
         // The claims picked (scoped, filtered, newest first, limited), then their lines.
-        let mut b = QueryBuilder::<DB>::new("WITH picked AS (SELECT c.number, c.received");
-        push_scoped(&mut b, &tins, "");
+        let mut b = QueryBuilder::<DB>::new("WITH picked AS (SELECT c.number, c.received FROM claims c");
+        tins.push(&mut b, Owner::Claim);
         if let Some(n) = &query.number {
             b.push(" AND c.number = ").push_bind(n.as_str().to_string());
         }
@@ -282,15 +280,13 @@ pub(crate) async fn claim_statuses(
     for r in rows {
         if out.last().is_none_or(|c| c.number.as_str() != r.number) {
             out.push(ClaimStatusRecord {
-                number: ClaimNumber::parse(&r.number).map_err(|e| corrupt("claims.number", e))?,
+                number: claim_number("claims.number", &r.number)?,
                 form: decode("claims.form", &r.form, ClaimForm::from_code)?,
                 patient_account: r.patient_account,
-                member: MemberId::parse(&r.member_id)
-                    .map_err(|e| corrupt("claims.member_id", e))?,
+                member: member_id("claims.member_id", &r.member_id)?,
                 member_first: r.first_name,
                 member_last: r.last_name,
-                billing_npi: Npi::parse(&r.billing_npi)
-                    .map_err(|e| corrupt("claims.billing_npi", e))?,
+                billing_npi: npi("claims.billing_npi", &r.billing_npi)?,
                 received: r.received,
                 status: decode("claims.status", &r.status, ClaimStatus::from_code)?,
                 payment: match (r.payment_number, r.payment_date) {

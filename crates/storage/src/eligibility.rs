@@ -2,15 +2,18 @@
 //! results kept for download, the care-gap inputs of an office's assigned members, and audit
 //! entries appended many at a time.
 
-use crate::error::corrupt;
 use crate::members::MemberRecord;
-use crate::plan::{decode, split_list};
-use crate::pool::{INSERT_CHUNK, SqlStore};
+use crate::pool::SqlStore;
+use crate::rows::{
+    MemberRow, SpanRow, decode, member_columns, member_id, npi, span_columns, split_list,
+};
+use crate::scope::{Owner, Tins};
+use crate::sql::{INSERT_CHUNK, push_in};
 use crate::{Result, on_pool};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::access::Scope;
 use domain::eligibility::{NoticeLevel, PlanNotice};
-use domain::member::{EligibilitySpan, Member, Sex, SpanState};
+use domain::member::{EligibilitySpan, Member, SpanState};
 use domain::plan::{LineOfBusiness, NetworkKind};
 use domain::provider::Provider;
 use domain::{MemberId, Npi};
@@ -144,48 +147,25 @@ pub(crate) async fn notices(store: &SqlStore) -> Result<Vec<PlanNotice>> {
         .collect()
 }
 
-type MemberRow = (String, String, String, NaiveDate, String);
-type SpanRow = (
-    String,
-    NaiveDate,
-    Option<NaiveDate>,
-    String,
-    String,
-    Option<String>,
-);
-
-fn member(column: &str, (id, first_name, last_name, birth_date, sex): MemberRow) -> Result<Member> {
-    Ok(Member {
-        id: MemberId::parse(&id).map_err(|e| corrupt(column, e))?,
-        first_name,
-        last_name,
-        birth_date,
-        sex: decode("members.sex", &sex, Sex::from_code)?,
-    })
-}
-
 /// Members by ID with their spans (oldest first), in chunks of bound parameters; missing IDs
 /// are simply absent from the answer.
 pub(crate) async fn members_by_ids(
     store: &SqlStore,
     ids: &[MemberId],
 ) -> Result<Vec<MemberRecord>> {
-    let mut ids: Vec<&str> = ids.iter().map(MemberId::as_str).collect();
+    let mut ids: Vec<String> = ids.iter().map(|m| m.as_str().to_string()).collect();
     ids.sort_unstable();
     ids.dedup();
     let mut members = Vec::new();
     let mut spans: Vec<SpanRow> = Vec::new();
     for chunk in ids.chunks(INSERT_CHUNK) {
         let (m, s): (Vec<MemberRow>, Vec<SpanRow>) = on_pool!(store, p, DB => {
-            let mut b = QueryBuilder::<DB>::new("SELECT id, first_name, last_name, birth_date, sex FROM members WHERE id IN (");
-            let mut list = b.separated(", ");
-            for id in chunk { list.push_bind(id.to_string()); }
-            b.push(")");
+            let mut b = QueryBuilder::<DB>::new(concat!("SELECT ", member_columns!(), " FROM members WHERE id"));
+            push_in(&mut b, chunk);
             let m = b.build_query_as::<MemberRow>().fetch_all(p).await?;
-            let mut b = QueryBuilder::<DB>::new("SELECT member_id, start_date, end_date, line_of_business, network, pcp_npi FROM eligibility_spans WHERE member_id IN (");
-            let mut list = b.separated(", ");
-            for id in chunk { list.push_bind(id.to_string()); }
-            b.push(") ORDER BY member_id, start_date");
+            let mut b = QueryBuilder::<DB>::new(concat!("SELECT ", span_columns!(), " FROM eligibility_spans WHERE member_id"));
+            push_in(&mut b, chunk);
+            b.push(" ORDER BY member_id, start_date");
             let s = b.build_query_as::<SpanRow>().fetch_all(p).await?;
             (m, s)
         });
@@ -193,26 +173,16 @@ pub(crate) async fn members_by_ids(
         spans.extend(s);
     }
     let mut by_member: HashMap<String, Vec<EligibilitySpan>> = HashMap::new();
-    for (id, start, end, lob, network, pcp) in spans {
-        by_member.entry(id).or_default().push(EligibilitySpan {
-            start,
-            end,
-            line_of_business: decode(
-                "eligibility_spans.line_of_business",
-                &lob,
-                LineOfBusiness::from_code,
-            )?,
-            network,
-            pcp: pcp
-                .map(|n| Npi::parse(&n))
-                .transpose()
-                .map_err(|e| corrupt("eligibility_spans.pcp_npi", e))?,
-        });
+    for s in spans {
+        by_member
+            .entry(s.member_id.clone())
+            .or_default()
+            .push(s.into_span()?);
     }
     members
         .into_iter()
         .map(|row| {
-            let m = member("members.id", row)?;
+            let m = row.into_member()?;
             let spans = by_member.remove(m.id.as_str()).unwrap_or_default();
             Ok(MemberRecord { member: m, spans })
         })
@@ -232,35 +202,48 @@ pub(crate) async fn providers_by_npi(store: &SqlStore, npis: &[Npi]) -> Result<V
     Ok(out)
 }
 
-/// The TIN digits a scope allows (empty: nothing).
-fn scope_tins(scope: &Scope) -> Vec<String> {
-    match scope {
-        Scope::Tins(t) => t.iter().map(|t| t.digits().to_string()).collect(),
-        Scope::Nothing => Vec::new(),
-    }
-}
-
 /// `eligibility_spans s` of the members whose PCP on `on` is under the scope's TINs: the
-/// office scope of the care-gap worklist, in one place.
-fn push_assigned<DB: sqlx::Database>(b: &mut QueryBuilder<DB>, tins: &[String], on: NaiveDate)
+/// care-gap worklist's assignment, on top of the office scope.
+fn push_assigned<DB: sqlx::Database>(b: &mut QueryBuilder<DB>, tins: &Tins, on: NaiveDate)
 where
     for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     for<'q> NaiveDate: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
-    b.push(" FROM eligibility_spans s JOIN providers pr ON pr.npi = s.pcp_npi WHERE pr.tin IN (");
-    let mut list = b.separated(", ");
-    for t in tins {
-        list.push_bind(t.clone());
-    }
-    b.push(") AND s.start_date <= ")
+    b.push(" FROM eligibility_spans s");
+    tins.push(b, Owner::Span);
+    b.push(" AND s.start_date <= ")
         .push_bind(on)
         .push(" AND (s.end_date IS NULL OR s.end_date >= ")
         .push_bind(on)
         .push(")");
 }
 
-type AssignedRow = (String, String, String, NaiveDate, String, String);
-type FactRow = (String, NaiveDate, String, String);
+#[derive(sqlx::FromRow)]
+struct AssignedRow {
+    #[sqlx(flatten)]
+    member: MemberRow,
+    pcp_npi: String,
+}
+
+/// One claim line of a member: `member_id, service_date, procedure, diagnoses`.
+#[derive(sqlx::FromRow)]
+struct FactRow {
+    member_id: String,
+    service_date: NaiveDate,
+    procedure: String,
+    diagnoses: String,
+}
+
+impl FactRow {
+    fn into_fact(self) -> Result<ServiceFact> {
+        Ok(ServiceFact {
+            member: member_id("claims.member_id", &self.member_id)?,
+            date: self.service_date,
+            procedure: self.procedure,
+            diagnoses: split_list(&self.diagnoses),
+        })
+    }
+}
 
 pub(crate) async fn care_gap_inputs(
     store: &SqlStore,
@@ -268,10 +251,9 @@ pub(crate) async fn care_gap_inputs(
     on: NaiveDate,
     since: NaiveDate,
 ) -> Result<CareGapInputs> {
-    let tins = scope_tins(scope);
-    if tins.is_empty() {
+    let Some(tins) = Tins::of(scope) else {
         return Ok(CareGapInputs::default());
-    }
+    };
     let (members, facts): (Vec<AssignedRow>, Vec<FactRow>) = on_pool!(store, p, DB => {
         let mut b = QueryBuilder::<DB>::new("SELECT m.id, m.first_name, m.last_name, m.birth_date, m.sex, a.pcp_npi FROM members m JOIN (SELECT s.member_id, s.pcp_npi");
         push_assigned(&mut b, &tins, on);
@@ -286,23 +268,16 @@ pub(crate) async fn care_gap_inputs(
     });
     let members = members
         .into_iter()
-        .map(|(id, first, last, birth, sex, pcp)| {
+        .map(|r| {
             Ok(AssignedMember {
-                member: member("members.id", (id, first, last, birth, sex))?,
-                pcp: Npi::parse(&pcp).map_err(|e| corrupt("eligibility_spans.pcp_npi", e))?,
+                member: r.member.into_member()?,
+                pcp: npi("eligibility_spans.pcp_npi", &r.pcp_npi)?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
     let services = facts
         .into_iter()
-        .map(|(id, date, procedure, diagnoses)| {
-            Ok(ServiceFact {
-                member: MemberId::parse(&id).map_err(|e| corrupt("claims.member_id", e))?,
-                date,
-                procedure,
-                diagnoses: split_list(&diagnoses),
-            })
-        })
+        .map(FactRow::into_fact)
         .collect::<Result<Vec<_>>>()?;
     Ok(CareGapInputs { members, services })
 }
@@ -318,16 +293,7 @@ pub(crate) async fn member_facts(
     const SQL: &str = "SELECT c.member_id, l.service_date, l.procedure, c.diagnoses FROM claims c JOIN claim_lines l ON l.claim_number = c.number \
                        WHERE c.member_id = $1 AND c.status <> 'rejected' AND l.service_date >= $2 AND l.service_date <= $3";
     let rows: Vec<FactRow> = on_pool!(store, p, DB => sqlx::query_as::<DB, FactRow>(SQL).bind(id.as_str()).bind(since).bind(on).fetch_all(p).await?);
-    rows.into_iter()
-        .map(|(id, date, procedure, diagnoses)| {
-            Ok(ServiceFact {
-                member: MemberId::parse(&id).map_err(|e| corrupt("claims.member_id", e))?,
-                date,
-                procedure,
-                diagnoses: split_list(&diagnoses),
-            })
-        })
-        .collect()
+    rows.into_iter().map(FactRow::into_fact).collect()
 }
 
 /// Stores a batch result and removes results older than `purge_before` (every user's).
@@ -400,7 +366,7 @@ pub(crate) async fn batch(
     };
     let member_ids = split_list(&ids)
         .iter()
-        .map(|s| MemberId::parse(s).map_err(|e| corrupt("eligibility_batches.member_ids", e)))
+        .map(|s| member_id("eligibility_batches.member_ids", s))
         .collect::<Result<Vec<_>>>()?;
     Ok(Some((
         BatchRecord {

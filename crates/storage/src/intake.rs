@@ -3,13 +3,13 @@
 //! counters that number claims and outbound interchanges.
 
 use crate::error::corrupt;
-use crate::plan::decode;
-use crate::pool::{INSERT_CHUNK, SqlStore};
+use crate::pool::SqlStore;
+use crate::rows::{SpanRow, claim_number, decode, member_id, npi, span_columns, tin};
+use crate::sql::{INSERT_CHUNK, push_in};
 use crate::{Result, StorageError, on_pool};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use domain::claim::Claim;
 use domain::member::EligibilitySpan;
-use domain::plan::LineOfBusiness;
 use domain::{Cents, ClaimNumber, MemberId, Npi, Tin};
 use sqlx::QueryBuilder;
 use std::collections::HashMap;
@@ -131,71 +131,38 @@ pub(crate) async fn lookup(
     npis: &[Npi],
 ) -> Result<IntakeLookup> {
     let mut out = IntakeLookup::default();
-    type SpanRow = (
-        String,
-        NaiveDate,
-        Option<NaiveDate>,
-        String,
-        String,
-        Option<String>,
-    );
     for chunk in members.chunks(INSERT_CHUNK) {
-        let rows: Vec<(String,)> = on_pool!(store, p, DB => {
-            let mut b = QueryBuilder::<DB>::new("SELECT id FROM members WHERE id IN (");
-            let mut list = b.separated(", ");
-            for m in chunk {
-                list.push_bind(m.as_str().to_string());
-            }
-            b.push(")");
-            b.build_query_as::<(String,)>().fetch_all(p).await?
+        let chunk: Vec<String> = chunk.iter().map(|m| m.as_str().to_string()).collect();
+        let (ids, spans): (Vec<String>, Vec<SpanRow>) = on_pool!(store, p, DB => {
+            let mut b = QueryBuilder::<DB>::new("SELECT id FROM members WHERE id");
+            push_in(&mut b, &chunk);
+            let ids = b.build_query_scalar::<String>().fetch_all(p).await?;
+            let mut b = QueryBuilder::<DB>::new(concat!("SELECT ", span_columns!(), " FROM eligibility_spans WHERE member_id"));
+            push_in(&mut b, &chunk);
+            b.push(" ORDER BY member_id, start_date");
+            let spans = b.build_query_as::<SpanRow>().fetch_all(p).await?;
+            (ids, spans)
         });
-        for (id,) in rows {
-            let id = MemberId::parse(&id).map_err(|e| corrupt("members.id", e))?;
-            out.members.entry(id).or_default();
+        for id in ids {
+            out.members
+                .entry(member_id("members.id", &id)?)
+                .or_default();
         }
-        let spans: Vec<SpanRow> = on_pool!(store, p, DB => {
-            let mut b = QueryBuilder::<DB>::new("SELECT member_id, start_date, end_date, line_of_business, network, pcp_npi FROM eligibility_spans WHERE member_id IN (");
-            let mut list = b.separated(", ");
-            for m in chunk {
-                list.push_bind(m.as_str().to_string());
-            }
-            b.push(") ORDER BY member_id, start_date");
-            b.build_query_as::<SpanRow>().fetch_all(p).await?
-        });
-        for (id, start, end, lob, network, pcp) in spans {
-            let id = MemberId::parse(&id).map_err(|e| corrupt("eligibility_spans.member_id", e))?;
-            let span = EligibilitySpan {
-                start,
-                end,
-                line_of_business: decode(
-                    "eligibility_spans.line_of_business",
-                    &lob,
-                    LineOfBusiness::from_code,
-                )?,
-                network,
-                pcp: pcp
-                    .map(|n| Npi::parse(&n))
-                    .transpose()
-                    .map_err(|e| corrupt("eligibility_spans.pcp_npi", e))?,
-            };
-            out.members.entry(id).or_default().push(span);
+        for s in spans {
+            let id = s.member()?;
+            out.members.entry(id).or_default().push(s.into_span()?);
         }
     }
     for chunk in npis.chunks(INSERT_CHUNK) {
+        let chunk: Vec<String> = chunk.iter().map(|n| n.as_str().to_string()).collect();
         let rows: Vec<(String, String)> = on_pool!(store, p, DB => {
-            let mut b = QueryBuilder::<DB>::new("SELECT npi, tin FROM providers WHERE npi IN (");
-            let mut list = b.separated(", ");
-            for n in chunk {
-                list.push_bind(n.as_str().to_string());
-            }
-            b.push(")");
+            let mut b = QueryBuilder::<DB>::new("SELECT npi, tin FROM providers WHERE npi");
+            push_in(&mut b, &chunk);
             b.build_query_as::<(String, String)>().fetch_all(p).await?
         });
-        for (npi, tin) in rows {
-            out.providers.insert(
-                Npi::parse(&npi).map_err(|e| corrupt("providers.npi", e))?,
-                Tin::parse(&tin).map_err(|e| corrupt("providers.tin", e))?,
-            );
+        for (n, t) in rows {
+            out.providers
+                .insert(npi("providers.npi", &n)?, tin("providers.tin", &t)?);
         }
     }
     Ok(out)
@@ -373,50 +340,39 @@ pub(crate) async fn acks(store: &SqlStore, id: i64) -> Result<Option<StoredAcks>
     }))
 }
 
-type ResultRow = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    Option<String>,
-    String,
-    String,
-);
+#[derive(sqlx::FromRow)]
+struct ResultRow {
+    seq: i64,
+    set_control: String,
+    patient_account: String,
+    member_id: String,
+    billing_npi: String,
+    charge: i64,
+    claim_number: Option<String>,
+    status_code: String,
+    reason: String,
+}
 
 pub(crate) async fn results(store: &SqlStore, id: i64) -> Result<Vec<IntakeClaimResult>> {
     const SQL: &str = "SELECT seq, set_control, patient_account, member_id, billing_npi, charge, claim_number, status_code, reason FROM interchange_claims WHERE interchange_id = $1 ORDER BY seq";
     let rows: Vec<ResultRow> =
         on_pool!(store, p, DB => sqlx::query_as::<DB, ResultRow>(SQL).bind(id).fetch_all(p).await?);
     rows.into_iter()
-        .map(
-            |(
-                seq,
-                set_control,
-                patient_account,
-                member_id,
-                billing_npi,
-                charge,
-                number,
-                status_code,
-                reason,
-            )| {
-                Ok(IntakeClaimResult {
-                    seq,
-                    set_control,
-                    patient_account,
-                    member_id,
-                    billing_npi,
-                    charge: Cents(charge),
-                    claim_number: number
-                        .map(|n| ClaimNumber::parse(&n))
-                        .transpose()
-                        .map_err(|e| corrupt("interchange_claims.claim_number", e))?,
-                    status_code,
-                    reason,
-                })
-            },
-        )
+        .map(|r| {
+            Ok(IntakeClaimResult {
+                seq: r.seq,
+                set_control: r.set_control,
+                patient_account: r.patient_account,
+                member_id: r.member_id,
+                billing_npi: r.billing_npi,
+                charge: Cents(r.charge),
+                claim_number: r
+                    .claim_number
+                    .map(|n| claim_number("interchange_claims.claim_number", &n))
+                    .transpose()?,
+                status_code: r.status_code,
+                reason: r.reason,
+            })
+        })
         .collect()
 }

@@ -23,8 +23,13 @@ mod outbox;
 mod plan;
 mod pool;
 mod registrations;
+mod rows;
+mod scope;
 mod secrets;
 mod sessions;
+mod sql;
+#[cfg(test)]
+mod testing;
 
 pub use accounts::{
     Deactivation, Identity, NewOrg, NewUser, OrgRecord, StatusChange, TinGrant, UserRecord,

@@ -1,13 +1,12 @@
 //! Members, their eligibility spans, and (apart) their contact details.
 
-use crate::error::corrupt;
-use crate::plan::decode;
-use crate::pool::{INSERT_CHUNK, SqlStore};
+use crate::pool::SqlStore;
+use crate::rows::{MemberRow, SpanRow, member_columns, span_columns};
+use crate::sql::INSERT_CHUNK;
 use crate::{Result, on_pool};
 use chrono::NaiveDate;
-use domain::member::{EligibilitySpan, Member, MemberContact, Sex};
-use domain::plan::LineOfBusiness;
-use domain::{MemberId, Npi};
+use domain::MemberId;
+use domain::member::{EligibilitySpan, Member, MemberContact};
 use sqlx::QueryBuilder;
 
 /// A member to store, with their plan-only contact details and eligibility history.
@@ -60,53 +59,25 @@ pub(crate) async fn insert(store: &SqlStore, members: &[NewMember]) -> Result<()
     Ok(())
 }
 
-type MemberRow = (String, String, String, NaiveDate, String);
-
-fn member_from_row((id, first_name, last_name, birth_date, sex): MemberRow) -> Result<Member> {
-    Ok(Member {
-        id: MemberId::parse(&id).map_err(|e| corrupt("members.id", e))?,
-        first_name,
-        last_name,
-        birth_date,
-        sex: decode("members.sex", &sex, Sex::from_code)?,
-    })
-}
-
 pub(crate) async fn get(store: &SqlStore, id: &MemberId) -> Result<Option<MemberRecord>> {
-    const MEMBER: &str =
-        "SELECT id, first_name, last_name, birth_date, sex FROM members WHERE id = $1";
-    const SPANS: &str = "SELECT start_date, end_date, line_of_business, network, pcp_npi FROM eligibility_spans WHERE member_id = $1 ORDER BY start_date";
-    let (row, spans): (
-        Option<MemberRow>,
-        Vec<(NaiveDate, Option<NaiveDate>, String, String, Option<String>)>,
-    ) = on_pool!(store, p, DB => {
+    const MEMBER: &str = concat!("SELECT ", member_columns!(), " FROM members WHERE id = $1");
+    const SPANS: &str = concat!(
+        "SELECT ",
+        span_columns!(),
+        " FROM eligibility_spans WHERE member_id = $1 ORDER BY start_date"
+    );
+    let (row, spans): (Option<MemberRow>, Vec<SpanRow>) = on_pool!(store, p, DB => {
         let row = sqlx::query_as::<DB, MemberRow>(MEMBER).bind(id.as_str()).fetch_optional(p).await?;
-        let spans = sqlx::query_as::<DB, _>(SPANS).bind(id.as_str()).fetch_all(p).await?;
+        let spans = sqlx::query_as::<DB, SpanRow>(SPANS).bind(id.as_str()).fetch_all(p).await?;
         (row, spans)
     });
     let Some(row) = row else { return Ok(None) };
-    let spans = spans
-        .into_iter()
-        .map(|(start, end, lob, network, pcp)| {
-            Ok(EligibilitySpan {
-                start,
-                end,
-                line_of_business: decode(
-                    "eligibility_spans.line_of_business",
-                    &lob,
-                    LineOfBusiness::from_code,
-                )?,
-                network,
-                pcp: pcp
-                    .map(|n| Npi::parse(&n))
-                    .transpose()
-                    .map_err(|e| corrupt("eligibility_spans.pcp_npi", e))?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
     Ok(Some(MemberRecord {
-        member: member_from_row(row)?,
-        spans,
+        member: row.into_member()?,
+        spans: spans
+            .into_iter()
+            .map(SpanRow::into_span)
+            .collect::<Result<_>>()?,
     }))
 }
 
@@ -115,10 +86,14 @@ pub(crate) async fn find(
     last_name: &str,
     birth_date: NaiveDate,
 ) -> Result<Vec<Member>> {
-    const SQL: &str = "SELECT id, first_name, last_name, birth_date, sex FROM members WHERE name_key = $1 AND birth_date = $2 ORDER BY id LIMIT 50";
+    const SQL: &str = concat!(
+        "SELECT ",
+        member_columns!(),
+        " FROM members WHERE name_key = $1 AND birth_date = $2 ORDER BY id LIMIT 50"
+    );
     let key = last_name.trim().to_lowercase();
     let rows: Vec<MemberRow> = on_pool!(store, p, DB => sqlx::query_as::<DB, MemberRow>(SQL).bind(&key).bind(birth_date).fetch_all(p).await?);
-    rows.into_iter().map(member_from_row).collect()
+    rows.into_iter().map(MemberRow::into_member).collect()
 }
 
 pub(crate) async fn contact(store: &SqlStore, id: &MemberId) -> Result<Option<MemberContact>> {

@@ -1,26 +1,14 @@
 //! Networks, providers and trainings: the plan's reference data.
 
-use crate::error::corrupt;
-use crate::pool::{INSERT_CHUNK, SqlStore};
+use crate::pool::SqlStore;
+use crate::rows::{decode, npi, split_list, tin};
+use crate::sql::{INSERT_CHUNK, push_in};
 use crate::{Result, on_pool};
+use domain::Npi;
 use domain::plan::{HealthNetwork, NetworkKind};
 use domain::provider::{GeoPoint, Location, Provider, ProviderKind, Taxonomy};
 use domain::training::Training;
-use domain::{Npi, Tin};
 use sqlx::QueryBuilder;
-
-/// Parses a stored code back into its enum, naming the column if it is not one we know.
-pub(crate) fn decode<T>(column: &str, value: &str, from_code: fn(&str) -> Option<T>) -> Result<T> {
-    from_code(value).ok_or_else(|| corrupt(column, format!("unknown code '{value}'")))
-}
-
-/// Lists are stored comma-separated: the values (codes) never contain commas.
-pub(crate) fn split_list(s: &str) -> Vec<String> {
-    s.split(',')
-        .filter(|v| !v.is_empty())
-        .map(str::to_string)
-        .collect()
-}
 
 pub(crate) async fn insert_networks(store: &SqlStore, networks: &[HealthNetwork]) -> Result<()> {
     on_pool!(store, p, DB => {
@@ -111,8 +99,8 @@ struct ProviderRow {
 impl ProviderRow {
     fn into_domain(self) -> Result<Provider> {
         Ok(Provider {
-            npi: Npi::parse(&self.npi).map_err(|e| corrupt("providers.npi", e))?,
-            tin: Tin::parse(&self.tin).map_err(|e| corrupt("providers.tin", e))?,
+            npi: npi("providers.npi", &self.npi)?,
+            tin: tin("providers.tin", &self.tin)?,
             kind: decode("providers.kind", &self.kind, ProviderKind::from_code)?,
             name: self.name,
             credential: self.credential,
@@ -150,12 +138,8 @@ pub(crate) async fn providers_in(store: &SqlStore, npis: &[String]) -> Result<Ve
         return Ok(Vec::new());
     }
     let rows: Vec<ProviderRow> = on_pool!(store, p, DB => {
-        let mut b = QueryBuilder::<DB>::new("SELECT * FROM providers WHERE npi IN (");
-        let mut list = b.separated(", ");
-        for n in npis {
-            list.push_bind(n.clone());
-        }
-        b.push(")");
+        let mut b = QueryBuilder::<DB>::new("SELECT * FROM providers WHERE npi");
+        push_in(&mut b, npis);
         b.build_query_as::<ProviderRow>().fetch_all(p).await?
     });
     rows.into_iter().map(ProviderRow::into_domain).collect()

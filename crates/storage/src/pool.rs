@@ -57,9 +57,6 @@ pub struct SqlStore {
     pub(crate) head_file: Option<crate::keys::HeadFile>,
 }
 
-/// Rows per multi-row INSERT: under SQLite's 32,766 bound parameters at 20 columns a row.
-pub(crate) const INSERT_CHUNK: usize = 1000;
-
 /// Opens (creating if needed) the database at `url` and brings its schema up to date.
 /// `sqlite://path/to/file.db` or `postgres://user:pass@host/db`. Keys as [`Keys::beside`]
 /// finds them; `portal` itself passes the configured ones to [`open_with`].

@@ -5,8 +5,8 @@
 
 use crate::error::corrupt;
 use crate::outbox::NewMessage;
-use crate::plan::decode;
 use crate::pool::SqlStore;
+use crate::rows::decode;
 use crate::{Result, on_pool};
 use chrono::{DateTime, Utc};
 use domain::account::Role;

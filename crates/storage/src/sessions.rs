@@ -2,8 +2,8 @@
 //! so a copy of the database does not hand out live sessions. Each row names its user, so all of
 //! a user's sessions can be ended at once (password or MFA reset, deactivation).
 
-use crate::plan::decode;
 use crate::pool::SqlStore;
+use crate::rows::decode;
 use crate::{Result, on_pool};
 use chrono::{DateTime, Utc};
 use domain::session::SessionStage;
