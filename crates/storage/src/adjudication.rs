@@ -62,6 +62,16 @@ pub struct Payee {
     pub contracted: bool,
 }
 
+/// A finalized claim no payment reports yet, as a payment run groups it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayableClaim {
+    pub number: ClaimNumber,
+    /// The billing provider's TIN: who the money goes to.
+    pub payee_tin: Tin,
+    /// The day it was decided, when known (the seed's history has none).
+    pub decided_on: Option<NaiveDate>,
+}
+
 /// A finalized claim no payment has reported yet, with what its 835 needs.
 #[derive(Debug, Clone)]
 pub struct Payable {
@@ -85,6 +95,20 @@ pub struct NewPayment {
     pub filename: String,
     pub x835: String,
     pub created_at: DateTime<Utc>,
+}
+
+/// One page of an office's payments, with how many there are in all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PaymentPage {
+    pub payments: Vec<PaymentSummary>,
+    pub total: i64,
+}
+
+/// A payment's 835 as sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemittanceFile {
+    pub filename: String,
+    pub x835: String,
 }
 
 /// A payment as an office's list shows it.
@@ -354,10 +378,7 @@ pub(crate) async fn explanations(
 // ---------------------------------------------------------------------------------------------
 // Payment runs
 
-pub(crate) async fn payable(
-    store: &SqlStore,
-    as_of: NaiveDate,
-) -> Result<Vec<(ClaimNumber, Tin, Option<NaiveDate>)>> {
+pub(crate) async fn payable(store: &SqlStore, as_of: NaiveDate) -> Result<Vec<PayableClaim>> {
     // A claim whose billing provider the directory does not know is left out: nothing says
     // where its money goes (it stays unpaid, visible to the plan).
     const SQL: &str = "SELECT c.number, pr.tin, a.adjudicated_on FROM claims c JOIN providers pr ON pr.npi = c.billing_npi \
@@ -367,12 +388,12 @@ pub(crate) async fn payable(
     let rows: Vec<(String, String, Option<NaiveDate>)> =
         on_pool!(store, p, DB => sqlx::query_as::<DB, _>(SQL).bind(as_of).fetch_all(p).await?);
     rows.into_iter()
-        .map(|(n, b, on)| {
-            Ok((
-                claim_number("claims.number", &n)?,
-                tin("providers.tin", &b)?,
-                on,
-            ))
+        .map(|(n, t, decided_on)| {
+            Ok(PayableClaim {
+                number: claim_number("claims.number", &n)?,
+                payee_tin: tin("providers.tin", &t)?,
+                decided_on,
+            })
         })
         .collect()
 }
@@ -591,9 +612,9 @@ pub(crate) async fn payments_in_scope(
     scope: &Scope,
     offset: i64,
     limit: i64,
-) -> Result<(Vec<PaymentSummary>, i64)> {
+) -> Result<PaymentPage> {
     let Some(tins) = Tins::of(scope) else {
-        return Ok((Vec::new(), 0));
+        return Ok(PaymentPage::default());
     };
     let (rows, total): (Vec<PaymentRow>, i64) = on_pool!(store, p, DB => {
         let mut b = QueryBuilder::<DB>::new(PAYMENT_COLUMNS);
@@ -605,7 +626,10 @@ pub(crate) async fn payments_in_scope(
         let total = b.build_query_scalar::<i64>().fetch_one(p).await?;
         (rows, total)
     });
-    Ok((rows.into_iter().map(PaymentSummary::from).collect(), total))
+    Ok(PaymentPage {
+        payments: rows.into_iter().map(PaymentSummary::from).collect(),
+        total,
+    })
 }
 
 pub(crate) async fn payment_in_scope(
@@ -635,9 +659,8 @@ pub(crate) async fn payment_claims(store: &SqlStore, payment_id: i64) -> Result<
 pub(crate) async fn remittance_file(
     store: &SqlStore,
     payment_id: i64,
-) -> Result<Option<(String, String)>> {
+) -> Result<Option<RemittanceFile>> {
     const SQL: &str = "SELECT filename, content FROM remittance_files WHERE payment_id = $1";
-    Ok(
-        on_pool!(store, p, DB => sqlx::query_as::<DB, (String, String)>(SQL).bind(payment_id).fetch_optional(p).await?),
-    )
+    let row: Option<(String, String)> = on_pool!(store, p, DB => sqlx::query_as::<DB, (String, String)>(SQL).bind(payment_id).fetch_optional(p).await?);
+    Ok(row.map(|(filename, x835)| RemittanceFile { filename, x835 }))
 }

@@ -54,6 +54,13 @@ pub struct AttachmentMeta {
     pub uploaded_at: DateTime<Utc>,
 }
 
+/// A stored file with its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub meta: AttachmentMeta,
+    pub bytes: Vec<u8>,
+}
+
 /// What goes with a new or changed request, in the same transaction: its new timeline entries,
 /// files, a notification for the requesting office and messages for its people.
 #[derive(Debug, Clone, Default)]
@@ -525,10 +532,7 @@ pub(crate) async fn attachments(
     rows.into_iter().map(attachment).collect()
 }
 
-pub(crate) async fn attachment_bytes(
-    store: &SqlStore,
-    id: i64,
-) -> Result<Option<(AttachmentMeta, Vec<u8>)>> {
+pub(crate) async fn attachment_bytes(store: &SqlStore, id: i64) -> Result<Option<Attachment>> {
     const SQL: &str = "SELECT id, auth_number, filename, media_type, size, uploaded_by, uploaded_at FROM auth_attachments WHERE id = $1";
     const BYTES: &str = "SELECT bytes FROM auth_attachments WHERE id = $1";
     let (row, bytes): (Option<AttachmentRow>, Option<Vec<u8>>) = on_pool!(store, p, DB => {
@@ -537,7 +541,10 @@ pub(crate) async fn attachment_bytes(
         (row, bytes)
     });
     match (row, bytes) {
-        (Some(r), Some(b)) => Ok(Some((attachment(r)?, b))),
+        (Some(r), Some(bytes)) => Ok(Some(Attachment {
+            meta: attachment(r)?,
+            bytes,
+        })),
         _ => Ok(None),
     }
 }

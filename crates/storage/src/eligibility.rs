@@ -80,6 +80,13 @@ pub struct BatchRecord {
     pub member_ids: Vec<MemberId>,
 }
 
+/// A stored batch with its result CSV.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchFile {
+    pub record: BatchRecord,
+    pub csv: Vec<u8>,
+}
+
 pub(crate) async fn insert_notices(store: &SqlStore, notices: &[PlanNotice]) -> Result<()> {
     on_pool!(store, p, DB => {
         let mut tx = p.begin().await?;
@@ -324,19 +331,20 @@ pub(crate) async fn save_batch(
     Ok(())
 }
 
-type BatchRow = (
-    String,
-    i64,
-    DateTime<Utc>,
-    String,
-    i64,
-    i64,
-    i64,
-    i64,
-    i64,
-    String,
-    Vec<u8>,
-);
+#[derive(sqlx::FromRow)]
+struct BatchRow {
+    id: String,
+    user_id: i64,
+    created_at: DateTime<Utc>,
+    filename: String,
+    row_count: i64,
+    found: i64,
+    inactive: i64,
+    not_found: i64,
+    errors: i64,
+    member_ids: String,
+    result: Vec<u8>,
+}
 
 /// A batch of `user_id` created at or after `not_before`; `None` for anyone else's, an expired
 /// one or an unknown id (the same answer).
@@ -345,44 +353,31 @@ pub(crate) async fn batch(
     id: &str,
     user_id: i64,
     not_before: DateTime<Utc>,
-) -> Result<Option<(BatchRecord, Vec<u8>)>> {
+) -> Result<Option<BatchFile>> {
     const SQL: &str = "SELECT id, user_id, created_at, filename, row_count, found, inactive, not_found, errors, member_ids, result FROM eligibility_batches WHERE id = $1 AND user_id = $2 AND created_at >= $3";
     let row: Option<BatchRow> = on_pool!(store, p, DB => sqlx::query_as::<DB, BatchRow>(SQL).bind(id).bind(user_id).bind(not_before).fetch_optional(p).await?);
-    let Some((
-        id,
-        user_id,
-        created_at,
-        filename,
-        rows,
-        found,
-        inactive,
-        not_found,
-        errors,
-        ids,
-        result,
-    )) = row
-    else {
+    let Some(r) = row else {
         return Ok(None);
     };
-    let member_ids = split_list(&ids)
+    let member_ids = split_list(&r.member_ids)
         .iter()
         .map(|s| member_id("eligibility_batches.member_ids", s))
         .collect::<Result<Vec<_>>>()?;
-    Ok(Some((
-        BatchRecord {
-            id,
-            user_id,
-            created_at,
-            filename,
+    Ok(Some(BatchFile {
+        record: BatchRecord {
+            id: r.id,
+            user_id: r.user_id,
+            created_at: r.created_at,
+            filename: r.filename,
             counts: BatchCounts {
-                rows,
-                found,
-                inactive,
-                not_found,
-                errors,
+                rows: r.row_count,
+                found: r.found,
+                inactive: r.inactive,
+                not_found: r.not_found,
+                errors: r.errors,
             },
             member_ids,
         },
-        result,
-    )))
+        csv: r.result,
+    }))
 }

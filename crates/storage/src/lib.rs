@@ -35,16 +35,17 @@ pub use accounts::{
     Deactivation, Identity, NewOrg, NewUser, OrgRecord, StatusChange, TinGrant, UserRecord,
 };
 pub use adjudication::{
-    Adjudicated, AdjudicationInputs, LineExplanation, NewPayment, Payable, Payee, PaymentSummary,
+    Adjudicated, AdjudicationInputs, LineExplanation, NewPayment, Payable, PayableClaim, Payee,
+    PaymentPage, PaymentSummary, RemittanceFile,
 };
 pub use audit::AuditQuery;
 pub use auths::{
-    AttachmentMeta, AuthSummary, AuthWrite, NewAttachment, Notification, ProviderChoice,
-    QueueFilter,
+    Attachment, AttachmentMeta, AuthSummary, AuthWrite, NewAttachment, Notification,
+    ProviderChoice, QueueFilter,
 };
 pub use claims::{ClaimQuery, ClaimSummary};
 pub use eligibility::{
-    AssignedMember, BatchCounts, BatchRecord, CareGapInputs, NewBatch, ServiceFact,
+    AssignedMember, BatchCounts, BatchFile, BatchRecord, CareGapInputs, NewBatch, ServiceFact,
 };
 pub use error::StorageError;
 // intake
@@ -58,7 +59,7 @@ pub use members::{MemberRecord, NewMember};
 pub use outbox::{NewMessage, OutboxMessage};
 pub use pool::{SqlStore, open, open_with};
 pub use registrations::{
-    Approval, Approved, DocumentMeta, NewDocument, NewRegistration, RegistrationFilter,
+    Approval, Approved, Document, DocumentMeta, NewDocument, NewRegistration, RegistrationFilter,
     RegistrationRecord,
 };
 pub use sessions::{NewSession, SessionRecord};
@@ -278,7 +279,7 @@ pub trait Store: Send + Sync {
     ) -> Result<bool>;
     async fn add_document(&self, doc: &NewDocument) -> Result<i64>;
     async fn documents(&self, registration_id: i64) -> Result<Vec<DocumentMeta>>;
-    async fn document(&self, id: i64) -> Result<Option<(DocumentMeta, Vec<u8>)>>;
+    async fn document(&self, id: i64) -> Result<Option<Document>>;
 
     // ----- outbox -----
     async fn enqueue_message(&self, message: &NewMessage) -> Result<i64>;
@@ -290,8 +291,9 @@ pub trait Store: Send + Sync {
     async fn audit(&self, event: &AuditEvent) -> Result<AuditEntry>;
     /// Audit entries after `after`, oldest first (for verification and export).
     async fn audit_page(&self, after: i64, limit: i64) -> Result<Vec<AuditEntry>>;
-    /// The chain head: how many entries were written and the newest hash.
-    async fn audit_head(&self) -> Result<(i64, String)>;
+    /// The chain head as the database keeps it: how many entries were written, the newest
+    /// hash, and its MAC.
+    async fn audit_head(&self) -> Result<domain::audit::SignedHead>;
     /// Newest first, filtered (plan administrators' search).
     async fn audit_search(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>>;
 
@@ -328,7 +330,7 @@ pub trait Store: Send + Sync {
         id: &str,
         user_id: i64,
         not_before: DateTime<Utc>,
-    ) -> Result<Option<(BatchRecord, Vec<u8>)>>;
+    ) -> Result<Option<BatchFile>>;
     // ----- authorizations -----
     /// A fresh authorization number for a request made in the portal or over EDI.
     async fn next_auth_number(&self) -> Result<AuthNumber>;
@@ -359,7 +361,7 @@ pub trait Store: Send + Sync {
     /// The timeline, oldest first.
     async fn auth_events(&self, number: &AuthNumber) -> Result<Vec<domain::auth::AuthEvent>>;
     async fn auth_attachments(&self, number: &AuthNumber) -> Result<Vec<AttachmentMeta>>;
-    async fn auth_attachment(&self, id: i64) -> Result<Option<(AttachmentMeta, Vec<u8>)>>;
+    async fn auth_attachment(&self, id: i64) -> Result<Option<Attachment>>;
     async fn auth_rules(&self) -> Result<Vec<domain::auth_rules::AuthRule>>;
     /// Adds a rule (its `id` is ignored); returns the new id.
     async fn add_auth_rule(&self, rule: &domain::auth_rules::AuthRule) -> Result<i64>;
@@ -429,8 +431,6 @@ pub trait Store: Send + Sync {
     /// Appends several events to the audit trail in one transaction, in order (group commit
     /// for busy endpoints); the same chain as [`Store::audit`].
     async fn audit_many(&self, events: &[AuditEvent]) -> Result<Vec<AuditEntry>>;
-    /// The head as the database keeps it, with its MAC.
-    async fn audit_signed_head(&self) -> Result<domain::audit::SignedHead>;
     /// The keys the store was opened with (verification needs the audit keys).
     fn audit_keyring(&self) -> &domain::keys::Keyring;
     /// The head this instance last wrote outside the database, if it keeps a head file.
@@ -454,11 +454,8 @@ pub trait Store: Send + Sync {
     /// Why each line of a claim came out as it did.
     async fn line_explanations(&self, claim: &ClaimNumber) -> Result<Vec<LineExplanation>>;
     /// Finalized claims no payment reports yet, decided on or before `as_of`, ordered by the
-    /// payee's TIN: (claim, billing provider's TIN, day decided when known).
-    async fn payable_claims(
-        &self,
-        as_of: chrono::NaiveDate,
-    ) -> Result<Vec<(ClaimNumber, Tin, Option<chrono::NaiveDate>)>>;
+    /// payee's TIN.
+    async fn payable_claims(&self, as_of: chrono::NaiveDate) -> Result<Vec<PayableClaim>>;
     /// These claims with their payee and patient name, for a payment run (a few queries).
     async fn payables(&self, claims: &[ClaimNumber]) -> Result<Vec<Payable>>;
     async fn last_payment_id(&self) -> Result<i64>;
@@ -474,14 +471,14 @@ pub trait Store: Send + Sync {
         scope: &Scope,
         offset: i64,
         limit: i64,
-    ) -> Result<(Vec<PaymentSummary>, i64)>;
+    ) -> Result<PaymentPage>;
     /// One payment by number, or `None` when missing *or* outside the scope.
     async fn payment_in_scope(&self, number: &str, scope: &Scope)
     -> Result<Option<PaymentSummary>>;
     /// The claims a payment reports (call after [`Store::payment_in_scope`]).
     async fn payment_claims(&self, payment_id: i64) -> Result<Vec<Claim>>;
-    /// The payment's 835: (file name, X12 text).
-    async fn remittance_file(&self, payment_id: i64) -> Result<Option<(String, String)>>;
+    /// The payment's 835 as sent.
+    async fn remittance_file(&self, payment_id: i64) -> Result<Option<RemittanceFile>>;
 }
 
 /// Walks the whole audit trail in order and checks its hash chain, its MACs and its head,
@@ -498,7 +495,7 @@ pub async fn verify_audit_with(
     exported: Option<domain::audit::SignedHead>,
 ) -> Result<Result<u64, domain::audit::ChainBreak>> {
     const PAGE: i64 = 10_000;
-    let head = store.audit_signed_head().await?;
+    let head = store.audit_head().await?;
     let mut verifier = domain::audit::ChainVerifier::new(store.audit_keyring(), exported);
     let mut after = 0;
     loop {

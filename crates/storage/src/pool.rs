@@ -255,8 +255,8 @@ impl Store for SqlStore {
     async fn audit_page(&self, after: i64, limit: i64) -> Result<Vec<AuditEntry>> {
         crate::audit::page(self, after, limit).await
     }
-    async fn audit_head(&self) -> Result<(i64, String)> {
-        crate::audit::head(self).await.map(|h| (h.seq, h.hash))
+    async fn audit_head(&self) -> Result<domain::audit::SignedHead> {
+        crate::audit::head(self).await
     }
     async fn audit_search(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
         crate::audit::search(self, query).await
@@ -460,7 +460,7 @@ impl Store for SqlStore {
     async fn documents(&self, registration_id: i64) -> Result<Vec<DocumentMeta>> {
         registrations::documents(self, registration_id).await
     }
-    async fn document(&self, id: i64) -> Result<Option<(DocumentMeta, Vec<u8>)>> {
+    async fn document(&self, id: i64) -> Result<Option<Document>> {
         registrations::document(self, id).await
     }
 
@@ -511,7 +511,7 @@ impl Store for SqlStore {
         id: &str,
         user_id: i64,
         not_before: DateTime<Utc>,
-    ) -> Result<Option<(BatchRecord, Vec<u8>)>> {
+    ) -> Result<Option<BatchFile>> {
         crate::eligibility::batch(self, id, user_id, not_before).await
     }
 
@@ -552,7 +552,7 @@ impl Store for SqlStore {
     async fn auth_attachments(&self, number: &AuthNumber) -> Result<Vec<AttachmentMeta>> {
         auths::attachments(self, number).await
     }
-    async fn auth_attachment(&self, id: i64) -> Result<Option<(AttachmentMeta, Vec<u8>)>> {
+    async fn auth_attachment(&self, id: i64) -> Result<Option<Attachment>> {
         auths::attachment_bytes(self, id).await
     }
     async fn auth_rules(&self) -> Result<Vec<domain::auth_rules::AuthRule>> {
@@ -651,9 +651,6 @@ impl Store for SqlStore {
     async fn audit_many(&self, events: &[AuditEvent]) -> Result<Vec<AuditEntry>> {
         crate::audit::append_many(self, events).await
     }
-    async fn audit_signed_head(&self) -> Result<domain::audit::SignedHead> {
-        crate::audit::head(self).await
-    }
     fn audit_keyring(&self) -> &domain::keys::Keyring {
         &self.keys
     }
@@ -689,10 +686,7 @@ impl Store for SqlStore {
     async fn line_explanations(&self, claim: &ClaimNumber) -> Result<Vec<LineExplanation>> {
         crate::adjudication::explanations(self, claim).await
     }
-    async fn payable_claims(
-        &self,
-        as_of: chrono::NaiveDate,
-    ) -> Result<Vec<(ClaimNumber, Tin, Option<chrono::NaiveDate>)>> {
+    async fn payable_claims(&self, as_of: chrono::NaiveDate) -> Result<Vec<PayableClaim>> {
         crate::adjudication::payable(self, as_of).await
     }
     async fn payables(&self, claims: &[ClaimNumber]) -> Result<Vec<Payable>> {
@@ -715,7 +709,7 @@ impl Store for SqlStore {
         scope: &Scope,
         offset: i64,
         limit: i64,
-    ) -> Result<(Vec<PaymentSummary>, i64)> {
+    ) -> Result<PaymentPage> {
         crate::adjudication::payments_in_scope(self, scope, offset, limit).await
     }
     async fn payment_in_scope(
@@ -728,7 +722,7 @@ impl Store for SqlStore {
     async fn payment_claims(&self, payment_id: i64) -> Result<Vec<Claim>> {
         crate::adjudication::payment_claims(self, payment_id).await
     }
-    async fn remittance_file(&self, payment_id: i64) -> Result<Option<(String, String)>> {
+    async fn remittance_file(&self, payment_id: i64) -> Result<Option<RemittanceFile>> {
         crate::adjudication::remittance_file(self, payment_id).await
     }
 }

@@ -310,6 +310,13 @@ pub(crate) async fn deny(
     }))
 }
 
+/// A proof with its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    pub meta: DocumentMeta,
+    pub bytes: Vec<u8>,
+}
+
 #[derive(sqlx::FromRow)]
 struct DocumentRow {
     id: i64,
@@ -356,12 +363,15 @@ pub(crate) async fn documents(store: &SqlStore, registration_id: i64) -> Result<
     Ok(rows.into_iter().map(DocumentMeta::from).collect())
 }
 
-pub(crate) async fn document(store: &SqlStore, id: i64) -> Result<Option<(DocumentMeta, Vec<u8>)>> {
+pub(crate) async fn document(store: &SqlStore, id: i64) -> Result<Option<Document>> {
     let sql = format!("SELECT {DOC_COLUMNS} FROM documents WHERE id = $1");
     let (row, bytes): (Option<DocumentRow>, Option<Vec<u8>>) = on_pool!(store, p, DB => {
         let row = sqlx::query_as::<DB, DocumentRow>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await?;
         let bytes = sqlx::query_scalar::<DB, Vec<u8>>("SELECT bytes FROM documents WHERE id = $1").bind(id).fetch_optional(p).await?;
         (row, bytes)
     });
-    Ok(row.zip(bytes).map(|(r, b)| (DocumentMeta::from(r), b)))
+    Ok(row.zip(bytes).map(|(r, bytes)| Document {
+        meta: DocumentMeta::from(r),
+        bytes,
+    }))
 }

@@ -314,7 +314,7 @@ pub async fn accounts_story(store: Arc<dyn Store>, org: i64, user: i64, claim: &
         uploaded_at: Utc::now(),
     };
     let doc_id = store.add_document(&doc).await.unwrap();
-    let (meta, bytes) = store.document(doc_id).await.unwrap().unwrap();
+    let storage::Document { meta, bytes } = store.document(doc_id).await.unwrap().unwrap();
     assert_eq!((meta.size, &bytes), (15 + 256, &doc.bytes));
     assert_eq!(
         (

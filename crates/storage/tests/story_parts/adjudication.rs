@@ -146,10 +146,10 @@ pub async fn adjudication_story(
     let payable = store.payable_claims(d("2025-03-21")).await.unwrap();
     let mine: Vec<ClaimNumber> = payable
         .iter()
-        .filter(|(n, _, _)| *n == a.number || *n == b.number)
-        .map(|(n, t, on)| {
-            assert_eq!((*t, *on), (tin, Some(d("2025-03-20"))));
-            n.clone()
+        .filter(|p| p.number == a.number || p.number == b.number)
+        .map(|p| {
+            assert_eq!((p.payee_tin, p.decided_on), (tin, Some(d("2025-03-20"))));
+            p.number.clone()
         })
         .collect();
     assert_eq!(mine.len(), 2);
@@ -159,7 +159,7 @@ pub async fn adjudication_story(
             .await
             .unwrap()
             .iter()
-            .all(|(n, _, _)| *n != a.number)
+            .all(|p| p.number != a.number)
     );
     let loaded = store.payables(&mine).await.unwrap();
     assert_eq!(loaded.len(), 2);
@@ -196,7 +196,7 @@ pub async fn adjudication_story(
             .await
             .unwrap()
             .iter()
-            .all(|(n, _, _)| !mine.contains(n)),
+            .all(|p| !mine.contains(&p.number)),
         "reported claims are no longer payable"
     );
     // The same claim on a second payment fails the whole run.
@@ -210,7 +210,10 @@ pub async fn adjudication_story(
     // Remittance reads are scoped by the payee's TIN.
     let own = Scope::Tins(vec![tin]);
     let other = Scope::Tins(vec![Tin::parse("331234567").unwrap()]);
-    let (list, total) = store.payments_in_scope(&own, 0, 10).await.unwrap();
+    let storage::PaymentPage {
+        payments: list,
+        total,
+    } = store.payments_in_scope(&own, 0, 10).await.unwrap();
     assert_eq!(total, 1);
     assert_eq!(
         (list[0].number.as_str(), list[0].claim_count, list[0].amount),
@@ -218,14 +221,14 @@ pub async fn adjudication_story(
     );
     assert_eq!(
         store.payments_in_scope(&other, 0, 10).await.unwrap(),
-        (vec![], 0)
+        storage::PaymentPage::default()
     );
     assert_eq!(
         store
             .payments_in_scope(&Scope::Nothing, 0, 10)
             .await
             .unwrap()
-            .1,
+            .total,
         0
     );
     assert!(
@@ -245,7 +248,10 @@ pub async fn adjudication_story(
     assert_eq!(claims.len(), 2);
     assert_eq!(
         store.remittance_file(one.id).await.unwrap(),
-        Some((p.filename.clone(), p.x835.clone()))
+        Some(storage::RemittanceFile {
+            filename: p.filename.clone(),
+            x835: p.x835.clone()
+        })
     );
 
     // The engine's lease: one holder at a time, renewable, released, expiring.

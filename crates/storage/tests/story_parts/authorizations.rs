@@ -98,9 +98,10 @@ pub async fn authorizations_story(
     );
     let files = store.auth_attachments(&n1).await.unwrap();
     assert_eq!(files.len(), 1);
-    let (_, bytes) = store.auth_attachment(files[0].id).await.unwrap().unwrap();
+    let file = store.auth_attachment(files[0].id).await.unwrap().unwrap();
+    assert_eq!(file.meta, files[0], "the same file as listed");
     assert_eq!(
-        bytes,
+        file.bytes,
         (0..=255u8).collect::<Vec<_>>(),
         "every byte value survives"
     );

@@ -196,7 +196,7 @@ pub async fn edi_core_story(store: Arc<dyn Store>, npi: Npi, members: &[NewMembe
     );
 
     // Grouped audit append: consecutive sequence numbers, one chain with single appends.
-    let (before, _) = store.audit_head().await.unwrap();
+    let before = store.audit_head().await.unwrap().seq;
     let event = |n: u64| AuditEvent {
         actor: Some(1),
         actor_name: "edi".into(),

@@ -328,13 +328,13 @@ pub async fn eligibility_story(store: Arc<dyn Store>) {
         outcome: "ok".into(),
         source: "192.0.2.9".into(),
     };
-    let (before, _) = store.audit_head().await.unwrap();
+    let before = store.audit_head().await.unwrap().seq;
     store.audit(&event(0)).await.unwrap();
     let many: Vec<AuditEvent> = (1..=1200).map(event).collect();
     assert_eq!(store.audit_many(&many).await.unwrap().len(), 1200);
     assert!(store.audit_many(&[]).await.unwrap().is_empty());
     store.audit(&event(1201)).await.unwrap();
-    let (head, _) = store.audit_head().await.unwrap();
+    let head = store.audit_head().await.unwrap().seq;
     assert_eq!(head - before, 1202);
     let verified = storage::verify_audit(&*store).await.unwrap().unwrap();
     assert_eq!(verified as i64, head);
@@ -393,7 +393,10 @@ pub async fn eligibility_story(store: Arc<dyn Store>) {
         .save_batch(&fresh, now - Duration::hours(24))
         .await
         .unwrap();
-    let (rec, bytes) = store
+    let storage::BatchFile {
+        record: rec,
+        csv: bytes,
+    } = store
         .batch("fresh-batch", u1, now - Duration::hours(24))
         .await
         .unwrap()

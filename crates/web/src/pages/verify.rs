@@ -583,7 +583,7 @@ pub async fn proof(
     Path((id, doc)): Path<(i64, i64)>,
 ) -> Response {
     let (meta, bytes) = match state.store.document(doc).await {
-        Ok(Some((m, b))) if m.registration_id == id => (m, b),
+        Ok(Some(d)) if d.meta.registration_id == id => (d.meta, d.bytes),
         Ok(_) => return not_found(&state, &s),
         Err(e) => {
             tracing::error!(error = %e, "proof lookup failed");
