@@ -41,6 +41,9 @@ test('submit, review and decide, status and timeline', async ({ browser }) => {
   await page.goto(`${base()}/authorizations/new`);
   await page.getByLabel('Member ID').fill(memberId);
   await page.getByLabel('Birth date').fill(`${year}-${month}-${day}`);
+  // No requesting provider is assumed: the office chooses one.
+  await expect(page.getByLabel('Requesting provider (your office)')).toHaveValue('');
+  await page.getByLabel('Requesting provider (your office)').selectOption({ index: 1 });
   await page.getByLabel('Diagnoses (ICD-10-CM)').fill('M17.11');
   await page.getByLabel('Code of service 1').fill('73721');
   await page.getByLabel('Units of service 1').fill('1');
@@ -50,8 +53,9 @@ test('submit, review and decide, status and timeline', async ({ browser }) => {
   await page.getByLabel('Clinical notes').fill('Knee pain for 10 weeks despite physical therapy and injections.');
   // The provider search keeps everything typed.
   const word = servicingName.split(/[ ,]+/).find((w) => w.length >= 3)!;
+  // Enter in the search box searches (it used to submit the whole request).
   await page.getByLabel('Find the servicing provider').fill(word);
-  await page.getByRole('button', { name: 'Search providers' }).click();
+  await page.getByLabel('Find the servicing provider').press('Enter');
   await expect(page.locator('#provider-results')).toBeVisible();
   await expect(page.getByLabel('Code of service 1')).toHaveValue('73721');
   await expect(page.getByLabel('Clinical notes')).toHaveValue(/10 weeks/);

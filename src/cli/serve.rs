@@ -29,7 +29,7 @@ pub struct ServeArgs {
     pub data_dir: Option<PathBuf>,
     /// Database URL: sqlite://FILE or postgres://USER:PASSWORD@HOST/DB (the password is never
     /// printed; prefer the variable, which other users cannot see in the process list).
-    /// [env: PORTAL_DATABASE_URL] [default: sqlite://<data dir>/portal.db]
+    /// [env: PORTAL_DATABASE_URL] [default: sqlite://DATA_DIR/portal.db]
     #[arg(long, value_name = "URL")]
     pub database_url: Option<String>,
     /// A TLS-terminating proxy fronts the portal: send Strict-Transport-Security.

@@ -122,20 +122,17 @@ pub fn claims(world: &World, n: u64, member: &Member, spans: &[EligibilitySpan])
             let lines: Vec<ClaimLine> = codes
                 .iter()
                 .enumerate()
-                .map(|(i, (code, fee))| {
-                    let line = ClaimLine {
-                        line_number: i as u16 + 1,
-                        procedure: (*code).into(),
-                        modifiers: vec![],
-                        revenue_code: None,
-                        units: 1,
-                        service_date: day,
-                        billed: Cents(fee * i64::from(130 + rng.below(60)) / 100),
-                        allowed: Cents::ZERO,
-                        paid: Cents::ZERO,
-                        adjustments: vec![],
-                    };
-                    line
+                .map(|(i, (code, fee))| ClaimLine {
+                    line_number: i as u16 + 1,
+                    procedure: (*code).into(),
+                    modifiers: vec![],
+                    revenue_code: None,
+                    units: 1,
+                    service_date: day,
+                    billed: Cents(fee * i64::from(130 + rng.below(60)) / 100),
+                    allowed: Cents::ZERO,
+                    paid: Cents::ZERO,
+                    adjustments: vec![],
                 })
                 .collect();
             Some(Claim {

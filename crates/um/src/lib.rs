@@ -220,6 +220,10 @@ async fn check(
     };
     let mut requesting = None;
     match provider("requesting_npi", &f.requesting_npi).await {
+        Err(_) if f.requesting_npi.trim().is_empty() => errors.push((
+            "requesting_npi",
+            "Choose the requesting provider: the practitioner of your office who asks for the service.".into(),
+        )),
         Err(e) => errors.push(e),
         Ok(Err(e)) => return Err(e.into()),
         Ok(Ok(p)) if !scope.allows_tin(&p.tin) => errors.push((

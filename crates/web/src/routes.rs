@@ -46,7 +46,7 @@ pub struct Route {
     pub path: &'static str,
     pub policy: Policy,
     pub rate: Option<RateClass>,
-    /// Largest request body accepted (default [`crate::BODY_LIMIT`]); a larger one gets 413.
+    /// Largest request body accepted (default the portal's 6 MB body limit); a larger one gets 413.
     pub body_limit: usize,
     pub handler: MethodRouter<AppState>,
 }

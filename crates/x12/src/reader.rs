@@ -187,16 +187,15 @@ impl<R: Read> SegmentReader<R> {
             }
             self.fill()?;
         }
-        if self.buf[self.start..self.end].starts_with(b"ISA")
-            || (self.end - self.start < 3 && !self.eof)
+        if (self.buf[self.start..self.end].starts_with(b"ISA")
+            || (self.end - self.start < 3 && !self.eof))
+            && let Some((s, len, delims)) = self.isa()?
         {
-            if let Some((s, len, delims)) = self.isa()? {
-                return Ok(Some(Item::Isa {
-                    offset: self.base + s as u64,
-                    bytes: &self.buf[s..s + len - 1],
-                    delims,
-                }));
-            }
+            return Ok(Some(Item::Isa {
+                offset: self.base + s as u64,
+                bytes: &self.buf[s..s + len - 1],
+                delims,
+            }));
         }
         let term = self.delims.segment;
         let mut scanned = self.start;

@@ -254,7 +254,7 @@ impl Cmp<'_> {
                 Node::Loop(_) => "",
             };
             // Adjacent same-id segments share one position: any order among them.
-            if last.is_some_and(|m| k < m) && !(id == last_id && !id.is_empty()) {
+            if last.is_some_and(|m| k < m) && (id != last_id || id.is_empty()) {
                 self.diff(&at, "order: pyx12 places it earlier".into());
             }
             last = Some(last.map_or(k, |m| m.max(k)));

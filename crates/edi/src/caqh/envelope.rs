@@ -309,7 +309,7 @@ pub fn sha1_hex(data: &[u8]) -> String {
 impl<'a> Request<'a> {
     /// Checks every field of the envelope, in the order the rule lists them; the first fault
     /// found is reported, naming the field. `Ok` does not mean the credentials are good (see
-    /// [`CredentialCache`]) nor that the payload is valid X12.
+    /// [`CredentialCache`](super::CredentialCache)) nor that the payload is valid X12.
     pub fn from_parts(parts: &[Part<'a>]) -> Result<Request<'a>, EnvelopeError> {
         use ErrorCode::*;
         fn err(code: ErrorCode, message: impl Into<String>) -> EnvelopeError {

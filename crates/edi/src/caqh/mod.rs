@@ -32,6 +32,8 @@ mod writer;
 
 pub use credentials::{CredentialCache, Lookup};
 pub use envelope::*;
-pub use multipart::{MAX_PARTS, Part, boundary, parse_multipart};
+pub use multipart::{
+    MAX_HEADER_BYTES, MAX_HEADER_LINES, MAX_PARTS, Part, boundary, parse_multipart,
+};
 pub use reading::{Accepted, Plan, Refused, next_control, read_payload};
 pub use writer::{Response, request_multipart};

@@ -145,8 +145,6 @@ fn disposition_name(line: &str) -> Option<&str> {
     })
 }
 
-/// A checked request envelope.
-
 #[cfg(test)]
 mod tests {
     use super::*;

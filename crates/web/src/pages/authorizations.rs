@@ -290,11 +290,13 @@ async fn form_page(
             return errors::unavailable(state);
         }
     };
+    // The requesting provider is chosen, never assumed (the first of the list was silently
+    // taken before), unless the office has only one.
     let mut f = f;
     if f.requesting_npi.is_empty()
-        && let Some(p) = own.first()
+        && let [only] = own.as_slice()
     {
-        f.requesting_npi = p.npi.to_string();
+        f.requesting_npi = only.npi.to_string();
     }
     let codes: Vec<String> = f
         .services
@@ -358,7 +360,12 @@ pub async fn submit(State(state): State<AppState>, s: Signed, upload: Upload) ->
         // Show what the rules say about the codes typed, keeping the form (nothing is sent).
         return form_page(&state, &s, f, FieldErrors::new(), None, None).await;
     }
-    if got.text.get("action").map(String::as_str) == Some("search") {
+    // Enter in "Find the servicing provider" submits the form with its default button; with
+    // a search typed and no provider chosen the request cannot be complete, so search instead.
+    let action = got.text.get("action").map(String::as_str);
+    let searching = action == Some("search")
+        || (f.servicing_npi.is_empty() && !f.servicing_q.trim().is_empty());
+    if searching {
         let mut errors = FieldErrors::new();
         let found = if f.servicing_q.chars().count() < 3 {
             errors.insert(
@@ -375,6 +382,12 @@ pub async fn submit(State(state): State<AppState>, s: Signed, upload: Upload) ->
                 }
             }
         };
+        if action != Some("search") && !found.is_empty() {
+            errors.insert(
+                "servicing_npi",
+                "Choose the servicing provider from the results, then submit.".into(),
+            );
+        }
         let mut page = form_page(&state, &s, f, errors, Some(found), None).await;
         if page.status() == StatusCode::UNPROCESSABLE_ENTITY {
             return page;

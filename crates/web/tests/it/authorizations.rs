@@ -488,6 +488,70 @@ async fn the_form_answers_is_authorization_required_and_finds_providers_keeping_
 }
 
 #[tokio::test]
+async fn enter_in_the_provider_search_searches_and_the_requesting_provider_is_chosen() {
+    let app = App::new().await;
+    let f = fixture(&app).await;
+    let office = app.session("office").await;
+    let scope = Scope::Tins(vec![office_tin(&app, "office").await]);
+    let before = app.store.auths_in_scope(&scope, 500).await.unwrap().len();
+    let (today, later) = dates();
+    // The form as the browser sends it after Enter in the search box: the default button's
+    // action, a search typed, no servicing provider chosen yet.
+    let name = app
+        .store
+        .provider(&domain::Npi::parse(&f.servicing).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .name;
+    let word = name.split([' ', ',']).find(|w| w.len() >= 3).unwrap();
+    let mut fields = dated(form(&f, "73721", "1", "standard"), &today, &later);
+    for (k, v) in fields.iter_mut() {
+        if k == "servicing_npi" {
+            v.clear();
+        }
+    }
+    fields.push(("servicing_q".into(), word.into()));
+    let r = submit(&app, &office, fields, &[]).await;
+    assert!(
+        r.body.contains("id=\"provider-results\"") && r.body.contains(&f.servicing),
+        "the search ran: {}",
+        r.body
+    );
+    assert!(
+        text_of(&r.body, "servicing_npi-error")
+            .is_some_and(|e| e.contains("Choose the servicing provider")),
+        "and asks for a choice"
+    );
+    assert!(
+        r.body.contains("Eight weeks of low back pain"),
+        "what was typed is kept"
+    );
+    // No requesting provider chosen: said next to the field, nothing filed.
+    let mut fields = dated(form(&f, "73721", "1", "standard"), &today, &later);
+    for (k, v) in fields.iter_mut() {
+        if k == "requesting_npi" {
+            v.clear();
+        }
+    }
+    let r = submit(&app, &office, fields, &[]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        text_of(&r.body, "requesting_npi-error")
+            .is_some_and(|e| e.contains("Choose the requesting provider")),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body
+            .contains("<option value=\"\" selected>Choose the requesting provider</option>"),
+        "no provider is preselected for an office with several"
+    );
+    let after = app.store.auths_in_scope(&scope, 500).await.unwrap().len();
+    assert_eq!(before, after, "nothing was submitted");
+}
+
+#[tokio::test]
 async fn auto_approval_decides_at_once_and_says_so() {
     let app = App::new().await;
     let f = fixture(&app).await;

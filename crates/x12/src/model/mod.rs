@@ -89,6 +89,8 @@ pub struct Party {
 /// The typed content of one transaction set, for `portal edi parse`.
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+// One value per transaction set, built to be printed: boxing the large variant saves nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Typed {
     Claims {
         guide: Option<&'static str>,
