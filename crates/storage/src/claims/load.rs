@@ -1,49 +1,18 @@
-//! Claims with their lines and adjustments.
+//! Whole claims in and out: the one claim insert (batch loading and 837 intake share it, inside
+//! their own transactions) and loading claims with their lines and adjustments by number.
 
 use crate::error::corrupt;
 use crate::pool::SqlStore;
 use crate::rows::{claim_number, decode, member_id, npi, split_list};
-use crate::scope::{Owner, Tins};
 use crate::sql::{INSERT_CHUNK, push_in};
 use crate::{Result, on_pool};
 use chrono::NaiveDate;
-use domain::access::Scope;
+use domain::Cents;
 use domain::claim::{
     Adjustment, AdjustmentGroup, Claim, ClaimForm, ClaimLine, ClaimStatus, PaymentRef,
 };
-use domain::{Cents, ClaimNumber, MemberId, Npi};
 use sqlx::QueryBuilder;
 use std::collections::HashMap;
-
-/// One row of an office's claim list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClaimSummary {
-    pub number: ClaimNumber,
-    pub member: MemberId,
-    pub member_name: String,
-    pub billing_npi: Npi,
-    pub received: NaiveDate,
-    /// First date of service over the lines.
-    pub service_from: NaiveDate,
-    pub status: domain::claim::ClaimStatus,
-    pub billed: Cents,
-    pub paid: Cents,
-    /// CLM01, the office's own patient account number.
-    pub patient_account: String,
-}
-
-/// What an office (or a 276) looks claims up by: any combination, all given ones must match.
-/// Dates bound the claim's first date of service, inclusive.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClaimQuery {
-    pub number: Option<ClaimNumber>,
-    pub patient_account: Option<String>,
-    pub member: Option<MemberId>,
-    pub service_from: Option<NaiveDate>,
-    pub service_to: Option<NaiveDate>,
-    /// At most this many, newest first (clamped to 1..=10,000).
-    pub limit: i64,
-}
 
 /// Inserts claims with their lines and adjustments inside an open transaction `$tx` of backend
 /// `$DB`, in chunks: the one claim insert, shared by batch loading and 837 intake (whose own
@@ -91,15 +60,6 @@ macro_rules! insert_claims_in {
     }};
 }
 pub(crate) use insert_claims_in;
-
-pub(crate) async fn insert(store: &SqlStore, claims: &[Claim]) -> Result<()> {
-    on_pool!(store, p, DB => {
-        let mut tx = p.begin().await?;
-        insert_claims_in!(tx, claims, DB);
-        tx.commit().await?;
-    });
-    Ok(())
-}
 
 #[derive(sqlx::FromRow)]
 struct ClaimRow {
@@ -223,116 +183,4 @@ pub(crate) async fn load_many(store: &SqlStore, numbers: &[String]) -> Result<Ve
         out.extend(chunk.iter().filter_map(|n| by_number.remove(n)));
     }
     Ok(out)
-}
-
-pub(crate) async fn get(store: &SqlStore, number: &ClaimNumber) -> Result<Option<Claim>> {
-    Ok(load_many(store, &[number.as_str().to_string()])
-        .await?
-        .pop())
-}
-
-#[derive(sqlx::FromRow)]
-struct SummaryRow {
-    number: String,
-    member_id: String,
-    first_name: String,
-    last_name: String,
-    billing_npi: String,
-    received: NaiveDate,
-    service_from: NaiveDate,
-    status: String,
-    billed: i64,
-    paid: i64,
-    patient_account: String,
-}
-
-pub(crate) async fn in_scope(
-    store: &SqlStore,
-    scope: &Scope,
-    limit: i64,
-) -> Result<Vec<ClaimSummary>> {
-    matching(
-        store,
-        scope,
-        &ClaimQuery {
-            limit,
-            ..ClaimQuery::default()
-        },
-    )
-    .await
-}
-
-pub(crate) async fn matching(
-    store: &SqlStore,
-    scope: &Scope,
-    query: &ClaimQuery,
-) -> Result<Vec<ClaimSummary>> {
-    let Some(tins) = Tins::of(scope) else {
-        return Ok(Vec::new());
-    };
-    // The first date of service, computed once per claim and filtered on.
-    const FIRST_DOS: &str =
-        "(SELECT MIN(l.service_date) FROM claim_lines l WHERE l.claim_number = c.number)";
-    let rows: Vec<SummaryRow> = on_pool!(store, p, DB => {
-        let mut b = QueryBuilder::<DB>::new(
-            "SELECT c.number, c.member_id, m.first_name, m.last_name, c.billing_npi, c.received, c.status, c.patient_account, ");
-        b.push(FIRST_DOS).push(" AS service_from, \
-             (SELECT CAST(COALESCE(SUM(l.billed), 0) AS BIGINT) FROM claim_lines l WHERE l.claim_number = c.number) AS billed, \
-             (SELECT CAST(COALESCE(SUM(l.paid), 0) AS BIGINT) FROM claim_lines l WHERE l.claim_number = c.number) AS paid \
-             FROM claims c JOIN members m ON m.id = c.member_id");
-        tins.push(&mut b, Owner::Claim);
-        if let Some(n) = &query.number {
-            b.push(" AND c.number = ").push_bind(n.as_str().to_string());
-        }
-        if let Some(a) = &query.patient_account {
-            b.push(" AND c.patient_account = ").push_bind(a.clone());
-        }
-        if let Some(m) = &query.member {
-            b.push(" AND c.member_id = ").push_bind(m.as_str().to_string());
-        }
-        if let Some(d) = query.service_from {
-            b.push(" AND ").push(FIRST_DOS).push(" >= ").push_bind(d);
-        }
-        if let Some(d) = query.service_to {
-            b.push(" AND ").push(FIRST_DOS).push(" <= ").push_bind(d);
-        }
-        b.push(" ORDER BY c.received DESC, c.number DESC LIMIT ").push_bind(query.limit.clamp(1, 10_000));
-        b.build_query_as::<SummaryRow>().fetch_all(p).await?
-    });
-    rows.into_iter()
-        .map(|r| {
-            Ok(ClaimSummary {
-                number: claim_number("claims.number", &r.number)?,
-                member: member_id("claims.member_id", &r.member_id)?,
-                member_name: format!("{} {}", r.first_name, r.last_name),
-                billing_npi: npi("claims.billing_npi", &r.billing_npi)?,
-                received: r.received,
-                service_from: r.service_from,
-                status: decode("claims.status", &r.status, ClaimStatus::from_code)?,
-                billed: Cents(r.billed),
-                paid: Cents(r.paid),
-                patient_account: r.patient_account,
-            })
-        })
-        .collect()
-}
-
-pub(crate) async fn one_in_scope(
-    store: &SqlStore,
-    number: &ClaimNumber,
-    scope: &Scope,
-) -> Result<Option<Claim>> {
-    let Some(tins) = Tins::of(scope) else {
-        return Ok(None);
-    };
-    let visible: Option<String> = on_pool!(store, p, DB => {
-        let mut b = QueryBuilder::<DB>::new("SELECT c.number FROM claims c");
-        tins.push(&mut b, Owner::Claim);
-        b.push(" AND c.number = ").push_bind(number.as_str().to_string());
-        b.build_query_scalar::<String>().fetch_optional(p).await?
-    });
-    match visible {
-        Some(_) => get(store, number).await,
-        None => Ok(None),
-    }
 }
