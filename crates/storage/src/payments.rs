@@ -59,7 +59,7 @@ pub struct PayableClaim {
     pub number: ClaimNumber,
     /// The billing provider's TIN: who the money goes to.
     pub payee_tin: Tin,
-    /// The day it was decided, when known (the seed's history has none).
+    /// The day it was decided; `None` for a claim stored already decided without that date.
     pub decided_on: Option<NaiveDate>,
 }
 
