@@ -145,7 +145,7 @@ impl MemberId {
 }
 
 /// Issues member IDs for new members that cannot be guessed from one another: `M`, eleven
-/// digits, and a Luhn check digit (`M48210937561` + `4`), the same letters-and-digits family as
+/// digits, and a Luhn check digit (`M482109375618`), the same letters-and-digits family as
 /// the plan's existing `M000012345` IDs, which keep working (nothing here changes
 /// [`MemberId::parse`]).
 ///
@@ -446,6 +446,10 @@ mod tests {
             12
         )));
         assert!(format!("{issuer:?}").contains("redacted"));
+        // The example in the documentation and on the lookup page has the issued form.
+        assert!(MemberIdIssuer::is_issued_form(
+            &MemberId::parse("M482109375618").unwrap()
+        ));
     }
 
     proptest! {
