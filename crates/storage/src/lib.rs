@@ -18,6 +18,7 @@ mod error;
 mod intake;
 pub mod keys;
 mod lockout;
+mod lookups;
 mod members;
 mod outbox;
 mod plan;
@@ -49,6 +50,7 @@ pub use intake::{
 };
 pub use keys::Keys;
 pub use lockout::CodeClaim;
+pub use lookups::{LookupCharge, OrgLookups};
 pub use members::{MemberRecord, NewMember};
 pub use outbox::{NewMessage, OutboxMessage};
 pub use pool::{SqlStore, open, open_with};
@@ -128,6 +130,9 @@ pub trait Store: Send + Sync {
         last_name: &str,
         birth_date: chrono::NaiveDate,
     ) -> Result<Vec<Member>>;
+    /// Member IDs in ID order after `after` (plan-side tools: samples, benchmarks; never a
+    /// page: a listing of members is not something an office may have).
+    async fn member_ids(&self, after: Option<&MemberId>, limit: i64) -> Result<Vec<MemberId>>;
     /// The plan's own copy of a member's address and phone: for mailings, never for a page.
     async fn member_contact(&self, id: &MemberId) -> Result<Option<MemberContact>>;
     async fn claim(&self, number: &ClaimNumber) -> Result<Option<Claim>>;
@@ -316,6 +321,14 @@ pub trait Store: Send + Sync {
         since: chrono::NaiveDate,
     ) -> Result<Vec<ServiceFact>>;
     /// Keeps a batch eligibility result, removing every result created before `purge_before`.
+    /// Admits eligibility lookups against the user's and the organisation's budgets and
+    /// counts them, in one step (`domain::lookup_limits::admit`).
+    async fn charge_lookups(
+        &self,
+        charge: &LookupCharge<'_>,
+    ) -> Result<domain::lookup_limits::Admission>;
+    /// Organisations with lookups in the window at `now`, most misses first.
+    async fn lookups_by_org(&self, now: DateTime<Utc>) -> Result<Vec<OrgLookups>>;
     async fn save_batch(&self, batch: &NewBatch, purge_before: DateTime<Utc>) -> Result<()>;
     /// A batch result of `user_id` created at or after `not_before`, with its CSV.
     async fn batch(

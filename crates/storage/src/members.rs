@@ -121,6 +121,20 @@ pub(crate) async fn find(
     rows.into_iter().map(member_from_row).collect()
 }
 
+pub(crate) async fn ids(
+    store: &SqlStore,
+    after: Option<&MemberId>,
+    limit: i64,
+) -> Result<Vec<MemberId>> {
+    const SQL: &str = "SELECT id FROM members WHERE id > $1 ORDER BY id LIMIT $2";
+    let after = after.map(MemberId::as_str).unwrap_or("");
+    let rows: Vec<String> = on_pool!(store, p, DB => sqlx::query_scalar::<DB, String>(SQL)
+        .bind(after).bind(limit.clamp(1, 100_000)).fetch_all(p).await?);
+    rows.iter()
+        .map(|id| MemberId::parse(id).map_err(|e| corrupt("members.id", e)))
+        .collect()
+}
+
 pub(crate) async fn contact(store: &SqlStore, id: &MemberId) -> Result<Option<MemberContact>> {
     const SQL: &str = "SELECT street, city, zip, phone FROM member_contacts WHERE member_id = $1";
     let row: Option<(String, String, String, String)> = on_pool!(store, p, DB => sqlx::query_as::<DB, _>(SQL).bind(id.as_str()).fetch_optional(p).await?);

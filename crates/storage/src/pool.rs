@@ -237,6 +237,9 @@ impl Store for SqlStore {
     ) -> Result<Vec<Member>> {
         crate::members::find(self, last_name, birth_date).await
     }
+    async fn member_ids(&self, after: Option<&MemberId>, limit: i64) -> Result<Vec<MemberId>> {
+        crate::members::ids(self, after, limit).await
+    }
     async fn member_contact(&self, id: &MemberId) -> Result<Option<MemberContact>> {
         crate::members::contact(self, id).await
     }
@@ -505,6 +508,15 @@ impl Store for SqlStore {
         since: chrono::NaiveDate,
     ) -> Result<Vec<ServiceFact>> {
         crate::eligibility::member_facts(self, id, on, since).await
+    }
+    async fn charge_lookups(
+        &self,
+        charge: &LookupCharge<'_>,
+    ) -> Result<domain::lookup_limits::Admission> {
+        crate::lookups::charge(self, charge).await
+    }
+    async fn lookups_by_org(&self, now: DateTime<Utc>) -> Result<Vec<OrgLookups>> {
+        crate::lookups::by_org(self, now).await
     }
     async fn save_batch(&self, batch: &NewBatch, purge_before: DateTime<Utc>) -> Result<()> {
         crate::eligibility::save_batch(self, batch, purge_before).await

@@ -33,6 +33,8 @@ mod intake;
 mod keys;
 #[path = "story_parts/lockout.rs"]
 mod lockout;
+#[path = "story_parts/lookups.rs"]
+mod lookups;
 
 fn d(s: &str) -> NaiveDate {
     s.parse().unwrap()
@@ -236,6 +238,15 @@ async fn story(store: Arc<dyn Store>) {
         .map(|n| new_member(n, if n == 3 { "Smith" } else { "García" }, npi))
         .collect();
     store.insert_members(&members).await.unwrap();
+    // Plan-side listing of member IDs, in pages.
+    let mut ids: Vec<MemberId> = members.iter().map(|m| m.member.id.clone()).collect();
+    ids.sort();
+    let first = store.member_ids(None, 2).await.unwrap();
+    assert_eq!(first, ids[..2]);
+    assert_eq!(
+        store.member_ids(Some(&first[1]), 10).await.unwrap(),
+        ids[2..]
+    );
     let got = store
         .member(&members[0].member.id)
         .await
@@ -345,6 +356,7 @@ async fn story(store: Arc<dyn Store>) {
     audit_story(store.clone()).await;
     accounts::accounts_story(store.clone(), org, id, &c.number).await;
     lockout::lockout_story(store.clone(), id).await;
+    lookups::lookups_story(store.clone(), org).await;
     authorizations::authorizations_story(store.clone(), org, id, auth(&members[0].member.id, npi))
         .await;
 
