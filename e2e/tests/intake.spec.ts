@@ -80,7 +80,14 @@ test('an office uploads an 837P and reads its 999 and 277CA', async ({ page }) =
   await expect(page.locator('#file-error')).toHaveText(/Choose the 837 file/);
 
   const office = demoOffice();
-  const members = ['M000000001', 'M000000002', 'M000000003', 'M000000004', 'M999999999'];
+  // Four of the office's members, read from its claims (member IDs are not sequential, so
+  // none can be made up), and one that is nobody.
+  await page.goto(`${base()}/claims`);
+  const seen = await page.locator('#claims tbody tr td:nth-child(2) .hint').allTextContents();
+  const known = [...new Set(seen.map((m) => m.trim()))].slice(0, 4);
+  expect(known.length).toBe(4);
+  const members = [...known, 'M999999999'];
+  await page.goto(`${base()}/submissions`);
   const control = Date.now() % 1_000_000_000;
   const x12 = an837p(office.npi, office.tin, members, control);
   // A file name of this run's own, so the history check below finds this file and no other.

@@ -45,6 +45,7 @@ export const GET_ROUTES: Reach[] = [
   { path: '/plan/users', how: 'page' },
   { path: '/plan/audit', how: 'page' },
   { path: '/plan/audit/export', how: 'skip', reason: download },
+  { path: '/plan/audit/eligibility', how: 'page' },
   { path: '/prior-authorization/required', how: 'page', query: 'code=73721' },
   { path: '/prior-authorization/metrics', how: 'page' },
   { path: '/prior-authorization/metrics.csv', how: 'skip', reason: download },

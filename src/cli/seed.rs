@@ -51,6 +51,8 @@ async fn seed(args: SeedArgs) -> anyhow::Result<ExitCode> {
             .as_of
             .unwrap_or_else(|| chrono::Utc::now().date_naive()),
         batch: args.batch,
+        // New members' IDs under a key nobody keeps: not guessable from one another.
+        ids: seed::MemberIdIssuer::random(),
     };
     let bar = ProgressBar::new(args.members);
     bar.set_style(

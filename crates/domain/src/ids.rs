@@ -144,6 +144,109 @@ impl MemberId {
     }
 }
 
+/// Issues member IDs for new members that cannot be guessed from one another: `M`, eleven
+/// digits, and a Luhn check digit (`M482109375618`), the same letters-and-digits family as
+/// the plan's existing `M000012345` IDs, which keep working (nothing here changes
+/// [`MemberId::parse`]).
+///
+/// The eleven digits are the member's sequence number under a keyed permutation of
+/// 0..10^11 (the FE1 construction of Black and Rogaway: a Feistel network over 316,228 x
+/// 316,228 with HMAC-SHA-256 rounds, cycle-walked into range), so IDs never collide and knowing
+/// any number of them tells nothing about the others without the key. One in about 100,000
+/// eleven-digit numbers is a member of a 1,000,000-member plan, so a sweep of guessed IDs finds
+/// almost nobody before the lookup limits stop it (`lookup_limits`). The key comes from the
+/// CSPRNG ([`MemberIdIssuer::random`]); a fixed key ([`MemberIdIssuer::from_key`]) is for
+/// reproducible tests only.
+#[derive(Clone)]
+pub struct MemberIdIssuer {
+    key: [u8; 32],
+}
+
+impl fmt::Debug for MemberIdIssuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MemberIdIssuer(key redacted)")
+    }
+}
+
+impl MemberIdIssuer {
+    /// Numbers issued: 0..10^11.
+    pub const CAPACITY: u64 = 100_000_000_000;
+    /// The Feistel halves: 316,228² ≥ 10^11.
+    const HALF: u64 = 316_228;
+    const ROUNDS: u8 = 8;
+
+    /// A fresh key from the OS-seeded CSPRNG.
+    pub fn random() -> Self {
+        use rand::Rng as _;
+        let mut key = [0u8; 32];
+        rand::rng().fill(&mut key);
+        MemberIdIssuer { key }
+    }
+
+    /// A known key: the same IDs every time (tests, reproducible benchmarks).
+    pub fn from_key(key: [u8; 32]) -> Self {
+        MemberIdIssuer { key }
+    }
+
+    /// The ID of member number `n` (below [`Self::CAPACITY`]).
+    pub fn issue(&self, n: u64) -> MemberId {
+        let mut x = n % Self::CAPACITY;
+        loop {
+            x = self.feistel(x);
+            if x < Self::CAPACITY {
+                break;
+            }
+        }
+        let digits = format!("{x:011}");
+        MemberId(format!("M{digits}{}", luhn(digits.as_bytes())))
+    }
+
+    /// Whether `id` has the issued shape with a correct check digit (an ID typed with one
+    /// digit wrong or two swapped fails it). Older IDs never have this shape.
+    pub fn is_issued_form(id: &MemberId) -> bool {
+        let b = id.as_str().as_bytes();
+        b.len() == 13
+            && b[0] == b'M'
+            && b[1..].iter().all(u8::is_ascii_digit)
+            && luhn(&b[1..12]) == b[12] - b'0'
+    }
+
+    /// FE1: a permutation of 0..HALF².
+    fn feistel(&self, mut x: u64) -> u64 {
+        for round in 0..Self::ROUNDS {
+            let (left, right) = (x / Self::HALF, x % Self::HALF);
+            let w = (left + self.round(round, right) % Self::HALF) % Self::HALF;
+            x = Self::HALF * right + w;
+        }
+        x
+    }
+
+    fn round(&self, round: u8, value: u64) -> u64 {
+        use hmac::{Hmac, Mac};
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&self.key).expect("any key length");
+        mac.update(&[round]);
+        mac.update(&value.to_be_bytes());
+        let out = mac.finalize().into_bytes();
+        u64::from_be_bytes(out[..8].try_into().expect("32 bytes"))
+    }
+}
+
+/// Luhn check digit of ASCII digits.
+fn luhn(digits: &[u8]) -> u8 {
+    let mut sum = 0u32;
+    for (i, d) in digits.iter().rev().enumerate() {
+        let mut v = u32::from(d - b'0');
+        if i % 2 == 0 {
+            v *= 2;
+            if v > 9 {
+                v -= 9;
+            }
+        }
+        sum += v;
+    }
+    ((10 - sum % 10) % 10) as u8
+}
+
 /// Declares a plan-issued reference number: a fixed prefix then digits (claim, authorization,
 /// dispute numbers). Kept as a macro because the three differ only in prefix and meaning.
 macro_rules! plan_number {
@@ -304,6 +407,49 @@ mod tests {
         assert_eq!(c.as_str(), "C0000000042");
         assert_eq!(ClaimNumber::parse("c0000000042").unwrap(), c);
         assert!(ClaimNumber::parse("A0000000042").is_err());
+    }
+
+    #[test]
+    fn issued_member_ids_are_unique_checked_and_not_sequential() {
+        let issuer = MemberIdIssuer::from_key([7; 32]);
+        let ids: Vec<MemberId> = (1..=20_000).map(|n| issuer.issue(n)).collect();
+        let distinct: std::collections::HashSet<&MemberId> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len(), "no collisions");
+        for id in &ids {
+            assert_eq!(MemberId::parse(id.as_str()).as_ref(), Ok(id));
+            assert!(MemberIdIssuer::is_issued_form(id), "{id}");
+        }
+        assert_eq!(
+            issuer.issue(42),
+            MemberIdIssuer::from_key([7; 32]).issue(42)
+        );
+        assert_ne!(
+            issuer.issue(42),
+            MemberIdIssuer::from_key([8; 32]).issue(42)
+        );
+        // Neighbours share no structure: their numeric distance is spread over the range.
+        let value = |id: &MemberId| id.as_str()[1..12].parse::<i64>().unwrap();
+        let close = ids
+            .windows(2)
+            .filter(|w| (value(&w[0]) - value(&w[1])).abs() < 1_000_000)
+            .count();
+        assert!(
+            close < 5,
+            "{close} consecutive IDs within a million of each other"
+        );
+        // A typing error fails the check digit; the old form is never mistaken for the new.
+        let mut typo = ids[0].as_str().as_bytes().to_vec();
+        typo[5] = b'0' + (typo[5] - b'0' + 1) % 10;
+        let typo = MemberId::parse(std::str::from_utf8(&typo).unwrap()).unwrap();
+        assert!(!MemberIdIssuer::is_issued_form(&typo));
+        assert!(!MemberIdIssuer::is_issued_form(&MemberId::from_sequence(
+            12
+        )));
+        assert!(format!("{issuer:?}").contains("redacted"));
+        // The example in the documentation and on the lookup page has the issued form.
+        assert!(MemberIdIssuer::is_issued_form(
+            &MemberId::parse("M482109375618").unwrap()
+        ));
     }
 
     proptest! {

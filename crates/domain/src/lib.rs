@@ -17,6 +17,7 @@ pub mod dispute;
 pub mod eligibility;
 pub mod ids;
 pub mod keys;
+pub mod lookup_limits;
 pub mod member;
 pub mod mfa;
 pub mod money;
@@ -27,5 +28,7 @@ pub mod registration;
 pub mod session;
 pub mod training;
 
-pub use ids::{AuthNumber, ClaimNumber, DisputeNumber, IdError, MemberId, Npi, Tin};
+pub use ids::{
+    AuthNumber, ClaimNumber, DisputeNumber, IdError, MemberId, MemberIdIssuer, Npi, Tin,
+};
 pub use money::Cents;

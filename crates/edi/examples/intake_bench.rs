@@ -35,6 +35,7 @@ async fn run(backend: &str, url: &str, claims: usize, members: u64) {
             members,
             as_of,
             batch: 5000,
+            ids: seed::MemberIdIssuer::random(),
         },
         &|_| {},
     )

@@ -10,18 +10,24 @@
 //! - no coverage on that date: `EB*6` (inactive) with the eligibility begin/end of the span
 //!   nearest to it (DTP*356/357);
 //! - a request that cannot be answered: AAA segments in the loop at fault (2100A payer id,
-//!   2100B provider, 2100C subscriber) with the TR3's reject reason codes.
+//!   2100B provider, 2100C subscriber) with the TR3's reject reason codes;
+//! - a partner whose not-found lookups spent their budget (`crate::lookups`): `AAA*N**04*N` in
+//!   2000A, "authorized quantity exceeded", for every request until the window frees, found or
+//!   not, so the refusal tells nothing about the member asked for.
 //!
 //! A 271 never carries the member's street address or telephone (no subscriber N3/N4/PER):
 //! [`storage::Coverage`] does not even hold them.
 
 use crate::Partner;
 use crate::caqh::{Accepted, Plan};
-use chrono::{Datelike, NaiveDate};
+use crate::lookups::{self, Attempt, Channel, Looker};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use domain::member::SpanState;
 use domain::plan::{LineOfBusiness, NetworkKind};
 use domain::{MemberId, Npi};
-use storage::{Coverage, CoverageSpan, EligibilityLookup, MemberKey, StorageError, Store};
+use storage::{
+    Coverage, CoverageSpan, EligibilityLookup, MemberKey, NewMessage, StorageError, Store,
+};
 use x12::model::{
     Benefit, DateRef, EligibilityRequest, EligibilityResponse, Entity, Party, Person, Reject,
 };
@@ -34,10 +40,23 @@ pub struct Answer {
     pub disclosed: Vec<MemberId>,
     /// For the audit trail: `active`, `inactive`, or `AAA <loop> <code>`.
     pub outcome: String,
+    /// Plan alerts the lookup guard queued (outbox id, message), for a mail transport.
+    pub alerts: Vec<(i64, NewMessage)>,
 }
+
+/// A 271 before it is written: the response, the members it shows, the outcome, the alerts.
+pub type Responded = (
+    EligibilityResponse,
+    Vec<MemberId>,
+    String,
+    Vec<(i64, NewMessage)>,
+);
 
 /// AAA03 reject reasons (005010X279A1, 2100A/2100B/2100C AAA).
 pub mod reject {
+    /// 2000A: Authorized Quantity Exceeded (more requests than the trading partner agreement
+    /// allows): the lookup budget is spent.
+    pub const QUANTITY_EXCEEDED: &str = "04";
     /// 2100A: Invalid/Missing Payer Id... (information source) participant identification.
     pub const INVALID_PARTICIPANT: &str = "79";
     /// 2100B: Authorization/Access Restrictions.
@@ -80,35 +99,40 @@ fn insurance_type(lob: LineOfBusiness) -> &'static str {
     }
 }
 
-/// Answers the first 270 of an accepted payload for `partner`.
+/// Answers the first 270 of an accepted payload for `partner` (looking as `who`).
 pub async fn answer(
     store: &dyn Store,
     partner: &Partner,
+    who: &Looker,
     plan: &Plan,
     payload: &Accepted,
-    today: NaiveDate,
+    now: DateTime<Utc>,
 ) -> Result<Answer, StorageError> {
     let req = payload
         .sets
         .first()
         .and_then(|t| EligibilityRequest::from_tree(&t.root))
         .unwrap_or_default();
-    let (resp, disclosed, outcome) = respond(store, partner, plan, &req, today).await?;
+    let (resp, disclosed, outcome, alerts) = respond(store, partner, who, plan, &req, now).await?;
     Ok(Answer {
         x12: resp.to_x12(&payload.envelope),
         disclosed,
         outcome,
+        alerts,
     })
 }
 
-/// The 271 for one request, with the members it discloses.
+/// The 271 for one request, with the members it discloses. Every request that reaches the
+/// member records goes through the lookup guard before its answer is decided.
 pub async fn respond(
     store: &dyn Store,
     partner: &Partner,
+    who: &Looker,
     plan: &Plan,
     req: &EligibilityRequest,
-    today: NaiveDate,
-) -> Result<(EligibilityResponse, Vec<MemberId>, String), StorageError> {
+    now: DateTime<Utc>,
+) -> Result<Responded, StorageError> {
+    let today = now.date_naive();
     let mut resp = EligibilityResponse {
         payer: Party {
             name: plan.name.clone(),
@@ -133,7 +157,7 @@ pub async fn respond(
             follow_up: follow_up.into(),
         });
         let outcome = format!("AAA {loop_id} {reason}");
-        Ok((resp, Vec::new(), outcome))
+        Ok((resp, Vec::new(), outcome, Vec::new()))
     };
 
     if !req.payer_id.trim().eq_ignore_ascii_case(&plan.payer_id) {
@@ -197,29 +221,47 @@ pub async fn respond(
         Some(_) => {}
     }
     let same = |a: &str, b: &str| a.trim().to_lowercase() == b.trim().to_lowercase();
-    let coverage: &Coverage = match &key {
-        MemberKey::Id(_) => {
-            let Some(c) = found.members.first() else {
-                return refuse(resp, "2100C", reject::NOT_FOUND, CORRECT);
-            };
-            if birth.is_some_and(|b| b != c.member.birth_date) {
-                return refuse(resp, "2100C", reject::BIRTH_DATE_MISMATCH, CORRECT);
+    // Who the request names, or why nobody: decided before the guard, shown after it.
+    let matched: Result<&Coverage, &str> = match &key {
+        MemberKey::Id(_) => match found.members.first() {
+            None => Err(reject::NOT_FOUND),
+            Some(c) if birth.is_some_and(|b| b != c.member.birth_date) => {
+                Err(reject::BIRTH_DATE_MISMATCH)
             }
-            if !sub.last.trim().is_empty() && !same(&sub.last, &c.member.last_name) {
-                return refuse(resp, "2100C", reject::INVALID_NAME, CORRECT);
+            Some(c) if !sub.last.trim().is_empty() && !same(&sub.last, &c.member.last_name) => {
+                Err(reject::INVALID_NAME)
             }
-            c
-        }
+            Some(c) => Ok(c),
+        },
         MemberKey::NameBirth { .. } => {
             let mut matching = found
                 .members
                 .iter()
                 .filter(|c| same(&c.member.first_name, &sub.first));
             match (matching.next(), matching.next()) {
-                (Some(c), None) => c,
+                (Some(c), None) => Ok(c),
                 // None, or several people of that name and birth date: the member ID is needed.
-                _ => return refuse(resp, "2100C", reject::NOT_FOUND, CORRECT),
+                _ => Err(reject::NOT_FOUND),
             }
+        }
+    };
+    let attempt = Attempt {
+        member_id: match &key {
+            MemberKey::Id(id) => Some(id.clone()),
+            MemberKey::NameBirth { .. } => None,
+        },
+        found: matched.is_ok(),
+    };
+    let verdict = lookups::admit(store, who, Channel::Core, &[attempt], now).await?;
+    if verdict.answered == 0 {
+        let (resp, d, outcome, _) = refuse(resp, "2000A", reject::QUANTITY_EXCEEDED, NO_RESUBMIT)?;
+        return Ok((resp, d, outcome, verdict.alerts));
+    }
+    let coverage: &Coverage = match matched {
+        Ok(c) => c,
+        Err(reason) => {
+            let (resp, d, outcome, _) = refuse(resp, "2100C", reason, CORRECT)?;
+            return Ok((resp, d, outcome, verdict.alerts));
         }
     };
 
@@ -284,7 +326,12 @@ pub async fn respond(
             "inactive"
         }
     };
-    Ok((resp, vec![m.id.clone()], outcome.to_string()))
+    Ok((
+        resp,
+        vec![m.id.clone()],
+        outcome.to_string(),
+        verdict.alerts,
+    ))
 }
 
 fn end_of_month(d: NaiveDate) -> NaiveDate {

@@ -9,6 +9,8 @@
 //!   payload type.
 //! - [`eligibility`]: 270 in, 271 out.
 //! - [`status`]: 276 in, 277 out.
+//! - [`lookups`]: the guard every eligibility channel (page, batch, 270) answers through:
+//!   budgets of not-found lookups, each miss audited, the plan alerted.
 //! - [`intake`]: 837P/837I batches in, 999 and 277CA out, accepted claims stored as received.
 //! - [`review`]: 278 request in, 278 response out.
 //! - [`samples`]: synthetic 837 batches a plan in a store will accept (tests, benchmark).
@@ -16,6 +18,7 @@
 pub mod caqh;
 pub mod eligibility;
 pub mod intake;
+pub mod lookups;
 pub mod review;
 pub mod samples;
 pub mod status;

@@ -230,8 +230,7 @@ mod tests {
         let tin = office.tin.unwrap();
         let npi = store.providers_of_tins(&[tin], 1).await.unwrap()[0].npi;
         let mut member = None;
-        for n in 1..=500 {
-            let id = domain::MemberId::from_sequence(n);
+        for id in store.member_ids(None, 500).await.unwrap() {
             let r = store.member(&id).await.unwrap().unwrap();
             if r.spans.iter().any(|s| {
                 s.line_of_business == domain::plan::LineOfBusiness::MediCal

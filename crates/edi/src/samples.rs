@@ -134,9 +134,9 @@ pub fn write_837(claims: &[model::Claim], env: &Envelope, per_set: usize) -> Str
     combine(&parts)
 }
 
-/// `claims` claims (1 to 4 lines each) the plan in `store` will accept: for its members
-/// `M000000001`... on a date each was covered in the 60 days up to `as_of`, billed by `billing`,
-/// rendered by the member's PCP when they have one.
+/// `claims` claims (1 to 4 lines each) the plan in `store` will accept: for its members, in
+/// member ID order, on a date each was covered in the 60 days up to `as_of`, billed by
+/// `billing`, rendered by the member's PCP when they have one.
 pub async fn for_plan(
     store: &dyn Store,
     form: ClaimForm,
@@ -145,21 +145,27 @@ pub async fn for_plan(
     as_of: NaiveDate,
 ) -> Result<Vec<model::Claim>, StorageError> {
     let mut out = Vec::with_capacity(claims);
-    let mut next_member = 1u64;
-    let mut misses = 0;
+    let mut after: Option<MemberId> = None;
+    let mut pass = 0u64;
     while out.len() < claims {
-        let ids: Vec<MemberId> = (next_member..next_member + 1000)
-            .map(MemberId::from_sequence)
-            .collect();
-        next_member += 1000;
+        let ids = store.member_ids(after.as_ref(), 1000).await?;
+        let Some(last) = ids.last() else {
+            // Past the last member: use them again, on other dates, unless none was usable.
+            pass += 1;
+            if out.is_empty() || pass > 60 {
+                break;
+            }
+            after = None;
+            continue;
+        };
+        after = Some(last.clone());
         let lookup = store.intake_lookup(&ids, &[]).await?;
-        let before = out.len();
         for (k, id) in ids.iter().enumerate() {
             let Some(spans) = lookup.members.get(id) else {
                 continue;
             };
             let n = out.len() as u64 + 1;
-            let back = (k as u64 * 7) % 60;
+            let back = (k as u64 * 7 + pass) % 60;
             let dos = as_of - Days::new(back);
             let Some(span) = spans.iter().find(|s| s.covers(dos)) else {
                 continue;
@@ -168,17 +174,6 @@ pub async fn for_plan(
             out.push(claim(form, billing, id, n, dos, lines, span.pcp));
             if out.len() == claims {
                 break;
-            }
-        }
-        if out.len() == before {
-            misses += 1;
-            if misses > 2 {
-                // Fewer members than claims asked: use them again, on other dates.
-                if next_member > 2000 && out.is_empty() {
-                    break;
-                }
-                next_member = 1;
-                misses = 0;
             }
         }
     }

@@ -66,15 +66,15 @@ async fn eligibility(store: &Arc<dyn Store>, p: &Partner, x12: &str) -> edi::eli
     let Ok(accepted) = read_payload(x12.as_bytes(), Kind::Eligibility) else {
         panic!("a valid 270 is accepted");
     };
-    let a = edi::eligibility::answer(
-        &**store,
-        p,
-        &Plan::default(),
-        &accepted,
-        Utc::now().date_naive(),
-    )
-    .await
-    .unwrap();
+    let who = edi::lookups::Looker {
+        user_id: p.user_id,
+        username: "partner".into(),
+        org_id: p.org_id,
+        source: "192.0.2.1".into(),
+    };
+    let a = edi::eligibility::answer(&**store, p, &who, &Plan::default(), &accepted, Utc::now())
+        .await
+        .unwrap();
     valid(&a.x12);
     a
 }
@@ -187,6 +187,37 @@ async fn eligibility_by_id_by_name_and_inactive() {
     let later = (today + Duration::days(70)).format("%Y%m%d").to_string();
     let e = eligibility(&store, &partner, &ask(&npi, by_id(id), &later)).await;
     assert!(e.x12.contains("AAA*N**62*C") && e.disclosed.is_empty());
+}
+
+/// Past the partner's budget of not-found lookups every 270 gets the 2000A "authorized
+/// quantity exceeded" rejection, which the guide accepts, and nothing about the member.
+#[tokio::test]
+async fn a_partner_over_its_lookup_budget_gets_a_valid_aaa_04() {
+    let (store, _dir, partner) = demo().await;
+    let own = store.claims_in_scope(&partner.scope, 50).await.unwrap();
+    let npi = own[0].billing_npi.as_str().to_string();
+    for n in 0..domain::lookup_limits::USER_MISSES {
+        let miss = eligibility(
+            &store,
+            &partner,
+            &ask(&npi, by_id(&format!("M9{n:09}")), ""),
+        )
+        .await;
+        assert!(miss.x12.contains("AAA*N**75*C"), "{}", miss.x12);
+    }
+    let known = own[0].member.as_str();
+    let refused = eligibility(&store, &partner, &ask(&npi, by_id(known), "")).await;
+    assert!(refused.x12.contains("AAA*N**04*N"), "{}", refused.x12);
+    assert!(refused.disclosed.is_empty() && !refused.x12.contains("EB*"));
+    assert_eq!(refused.outcome, "AAA 2000A 04");
+    let misses = store
+        .audit_page(0, 10_000)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.event.action == "eligibility.miss" && e.event.outcome == "core")
+        .count();
+    assert_eq!(misses, domain::lookup_limits::USER_MISSES as usize);
 }
 
 #[tokio::test]

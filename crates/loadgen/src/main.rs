@@ -255,16 +255,33 @@ async fn prepare(url: &str, out: &std::path::Path, password: &str, n: usize) -> 
         format!("portal_session={token}\n{csrf}\n"),
     )?;
 
-    // Members spread over the whole plan (a fixed stride from a random start), so that no
-    // cache of a few rows flatters the figures.
+    // Members spread over the whole plan (a fixed stride from a random start, in member ID
+    // order: IDs are not sequential, so they are read), so that no cache of a few rows flatters
+    // the figures.
     let total = counts.members as u64;
     let stride = (total / n as u64).max(1);
     let offset = rand::random::<u64>() % stride;
     let mut members = format!("{}\n", office.npi);
-    for i in 0..n as u64 {
-        let seq = (offset + i * stride) % total + 1;
-        members.push_str(domain::MemberId::from_sequence(seq).as_str());
-        members.push('\n');
+    let (mut after, mut seen, mut picked) = (None::<domain::MemberId>, 0u64, 0usize);
+    while picked < n {
+        let page = store.member_ids(after.as_ref(), 10_000).await?;
+        let Some(last) = page.last().cloned() else {
+            // Fewer members than asked: start over from the first.
+            if picked == 0 {
+                bail!("the plan has no members");
+            }
+            after = None;
+            continue;
+        };
+        for id in &page {
+            if seen % stride == offset && picked < n {
+                members.push_str(id.as_str());
+                members.push('\n');
+                picked += 1;
+            }
+            seen += 1;
+        }
+        after = Some(last);
     }
     std::fs::write(out.join("members.txt"), members)?;
 

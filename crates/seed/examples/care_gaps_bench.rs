@@ -21,6 +21,7 @@ async fn bench(label: &str, url: &str, members: u64) {
             members,
             as_of: today,
             batch: 5000,
+            ids: seed::MemberIdIssuer::random(),
         },
         &|_| {},
     )

@@ -77,15 +77,17 @@ pub async fn rules(store: &dyn Store) -> Result<(), StorageError> {
     Ok(())
 }
 
-/// Members covered from today for the next 90 days, by member number.
+/// Members covered from today for the next 90 days, in member ID order.
 async fn covered_members(
     store: &dyn Store,
     today: chrono::NaiveDate,
     want: usize,
 ) -> Result<Vec<(MemberId, chrono::NaiveDate, LineOfBusiness)>, StorageError> {
     let mut out = Vec::new();
-    for n in 1..=crate::demo::DEMO_MEMBERS {
-        let id = MemberId::from_sequence(n);
+    for id in store
+        .member_ids(None, crate::demo::DEMO_MEMBERS as i64)
+        .await?
+    {
         if let Some(r) = store.member(&id).await?
             && let Some(s) = r
                 .spans

@@ -44,6 +44,7 @@ pub async fn demo_with_password(
         members: DEMO_MEMBERS,
         as_of: chrono::Utc::now().date_naive(),
         batch: DEMO_MEMBERS as usize,
+        ids: domain::MemberIdIssuer::random(),
     };
     generate(store, &opts, &|_| {}).await?;
 

@@ -1,7 +1,9 @@
 //! Deterministic synthetic plan data shaped like the seed plan: lines of business, the community
 //! network and delegated networks, providers over Orange County, members with eligibility
 //! histories, claims with real CPT/HCPCS, ICD-10 and adjustment codes, and authorizations.
-//! The same seed and date give the same plan, whatever the batch size.
+//! The same seed, date and member-ID key give the same plan, whatever the batch size. Member
+//! IDs come from a [`MemberIdIssuer`]: `portal seed` and the demo draw its key from the
+//! CSPRNG, so no member's ID can be worked out from another's (or from the open-source seed).
 
 mod authorizations;
 mod care;
@@ -13,9 +15,10 @@ mod notices;
 mod plan;
 mod rng;
 
-pub use demo::{DemoAccount, DemoOffice, demo, demo_office, demo_with_password};
+pub use demo::{DEMO_MEMBERS, DemoAccount, DemoOffice, demo, demo_office, demo_with_password};
 
 use chrono::NaiveDate;
+pub use domain::MemberIdIssuer;
 use storage::{StorageError, Store};
 
 /// What to generate.
@@ -27,6 +30,8 @@ pub struct Options {
     pub as_of: NaiveDate,
     /// Members per transaction.
     pub batch: usize,
+    /// Issues each new member's ID (member number `n` gets `ids.issue(n)`).
+    pub ids: MemberIdIssuer,
 }
 
 /// What was stored, for the progress display and the report.
@@ -67,7 +72,13 @@ pub async fn generate_with_backlog(
     store.insert_plan_notices(&notices::notices()).await?;
     authorizations::rules(store).await?;
     store.insert_fees(&history::fee_schedule()).await?;
-    let mut world = members::World::new(opts.seed, opts.as_of, networks, &providers);
+    let mut world = members::World::new(
+        opts.seed,
+        opts.as_of,
+        networks,
+        &providers,
+        opts.ids.clone(),
+    );
     world.in_process_days = in_process_days.max(0);
 
     let mut summary = Summary {
@@ -124,7 +135,13 @@ mod tests {
         let nets = plan::networks();
         let size = plan::DirectorySize::for_members(1000);
         let providers = plan::providers(&mut rng::Rng::for_record(7, 0, 0), &size, &nets);
-        members::World::new(7, "2026-06-01".parse().unwrap(), nets, &providers)
+        members::World::new(
+            7,
+            "2026-06-01".parse().unwrap(),
+            nets,
+            &providers,
+            MemberIdIssuer::from_key([7; 32]),
+        )
     }
 
     #[test]

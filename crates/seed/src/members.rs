@@ -8,7 +8,7 @@ use domain::claim::{Claim, ClaimForm, ClaimLine, ClaimStatus};
 use domain::member::{EligibilitySpan, Member, MemberContact, Sex, age_on};
 use domain::plan::{HealthNetwork, LineOfBusiness};
 use domain::provider::Provider;
-use domain::{AuthNumber, Cents, ClaimNumber, MemberId, Npi};
+use domain::{AuthNumber, Cents, ClaimNumber, Npi};
 use storage::NewMember;
 
 /// What member generation draws on: the plan's networks and who can be a PCP or bill in each.
@@ -26,6 +26,8 @@ pub struct World {
     pub fees: domain::adjudication::FeeSchedule,
     /// Claims received within this many days of `as_of` are left for the engine.
     pub in_process_days: i64,
+    /// Member IDs, not guessable from one another.
+    pub ids: domain::MemberIdIssuer,
 }
 
 impl World {
@@ -34,6 +36,7 @@ impl World {
         as_of: NaiveDate,
         networks: Vec<HealthNetwork>,
         providers: &[Provider],
+        ids: domain::MemberIdIssuer,
     ) -> World {
         let practitioners: Vec<&Provider> = providers
             .iter()
@@ -61,6 +64,7 @@ impl World {
                 .map(|f| (f.procedure.clone(), f))
                 .collect(),
             in_process_days: crate::history::IN_PROCESS_DAYS,
+            ids,
         }
     }
 }
@@ -98,7 +102,7 @@ pub fn member(world: &World, n: u64) -> Generated {
         18 + rng.below(72)
     };
     let birth = world.as_of - Days::new(u64::from(age) * 365 + u64::from(rng.below(365)));
-    let id = MemberId::from_sequence(n);
+    let id = world.ids.issue(n);
     let (city, zip, _, _) = *pick(rng, CITIES);
     let contact = MemberContact {
         street: format!("{} {}", rng.below(19_000) + 100, pick(rng, STREETS)),

@@ -1,6 +1,6 @@
 //! The generator stores the same plan whatever the batch size, and the demo gives one account per role.
 
-use domain::{ClaimNumber, MemberId};
+use domain::{ClaimNumber, MemberId, MemberIdIssuer};
 use std::sync::Arc;
 use storage::Store;
 
@@ -16,6 +16,7 @@ fn opts(batch: usize) -> seed::Options {
         members: 300,
         as_of: "2026-03-15".parse().unwrap(),
         batch,
+        ids: MemberIdIssuer::from_key([9; 32]),
     }
 }
 
@@ -42,7 +43,7 @@ async fn same_plan_whatever_the_batch_size() {
     assert_eq!(progress.last(), Some(&300));
 
     for n in [1, 150, 300] {
-        let id = MemberId::from_sequence(n);
+        let id = opts(1).ids.issue(n);
         let (ma, mb) = (
             a.member(&id).await.unwrap().unwrap(),
             b.member(&id).await.unwrap().unwrap(),
@@ -64,6 +65,33 @@ async fn same_plan_whatever_the_batch_size() {
         "a 300-member plan has claims ({compared} compared)"
     );
     assert!(a.counts().await.unwrap().providers >= 40);
+}
+
+#[tokio::test]
+async fn new_members_get_ids_nobody_can_work_out_from_another() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (sqlite(&dir, "ids-a").await, sqlite(&dir, "ids-b").await);
+    seed::demo_with_password(&*a, "demo-password-1")
+        .await
+        .unwrap();
+    seed::demo_with_password(&*b, "demo-password-1")
+        .await
+        .unwrap();
+    let ids_a = a.member_ids(None, 1000).await.unwrap();
+    let ids_b = b.member_ids(None, 1000).await.unwrap();
+    assert_eq!(ids_a.len(), seed::DEMO_MEMBERS as usize);
+    assert!(ids_a.iter().all(MemberIdIssuer::is_issued_form));
+    // Each start draws its own key: the same demo plan has other IDs.
+    assert!(ids_a.iter().all(|id| !ids_b.contains(id)));
+    // And none is the old sequential form.
+    for n in 1..=seed::DEMO_MEMBERS {
+        assert!(
+            a.member(&MemberId::from_sequence(n))
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
 }
 
 #[tokio::test]

@@ -22,6 +22,7 @@ mod eligibility;
 mod error;
 mod intake;
 pub mod keys;
+mod lookups;
 mod members;
 mod open;
 mod outbox;
@@ -56,6 +57,7 @@ pub use intake::{
     NewInterchange, StoredAcks,
 };
 pub use keys::Keys;
+pub use lookups::{LookupCharge, LookupStore, OrgLookups};
 pub use members::{MemberRecord, MemberStore, NewMember};
 pub use open::{open, open_with};
 pub use outbox::{NewMessage, OutboxMessage, OutboxStore};
@@ -93,6 +95,7 @@ pub trait Store:
     + OutboxStore
     + AuditStore
     + EligibilityStore
+    + LookupStore
     + UmStore
     + IntakeStore
     + AdjudicationStore
@@ -113,6 +116,7 @@ impl<T> Store for T where
         + OutboxStore
         + AuditStore
         + EligibilityStore
+        + LookupStore
         + UmStore
         + IntakeStore
         + AdjudicationStore
@@ -126,7 +130,7 @@ impl<T> Store for T where
 pub mod prelude {
     pub use crate::{
         AccountStore, AdjudicationStore, AuditStore, ClaimStore, DatabaseStore, EligibilityStore,
-        IntakeStore, MemberStore, OutboxStore, PaymentStore, PlanStore, RegistrationStore,
-        SecretStore, SessionStore, SignInStore, Store, UmStore,
+        IntakeStore, LookupStore, MemberStore, OutboxStore, PaymentStore, PlanStore,
+        RegistrationStore, SecretStore, SessionStore, SignInStore, Store, UmStore,
     };
 }

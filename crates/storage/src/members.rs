@@ -1,7 +1,7 @@
 //! Members, their eligibility spans, and (apart) their contact details ([`MemberStore`]).
 
 use crate::pool::SqlStore;
-use crate::rows::{MemberRow, SpanRow, member_columns, span_columns};
+use crate::rows::{MemberRow, SpanRow, member_columns, member_id, span_columns};
 use crate::sql::{INSERT_CHUNK, push_in};
 use crate::{Result, on_pool};
 use chrono::NaiveDate;
@@ -20,6 +20,9 @@ pub trait MemberStore: Send + Sync {
     async fn members_by_ids(&self, ids: &[MemberId]) -> Result<Vec<MemberRecord>>;
     /// Members by last name (any case) and birth date.
     async fn find_members(&self, last_name: &str, birth_date: NaiveDate) -> Result<Vec<Member>>;
+    /// Member IDs in ID order after `after` (plan-side tools: samples, benchmarks; never a
+    /// page: a listing of members is not something an office may have).
+    async fn member_ids(&self, after: Option<&MemberId>, limit: i64) -> Result<Vec<MemberId>>;
     /// The plan's own copy of a member's address and phone: for mailings, never for a page.
     async fn member_contact(&self, id: &MemberId) -> Result<Option<MemberContact>>;
 }
@@ -146,6 +149,14 @@ impl MemberStore for SqlStore {
         let key = last_name.trim().to_lowercase();
         let rows: Vec<MemberRow> = on_pool!(self, p, DB => sqlx::query_as::<DB, MemberRow>(SQL).bind(&key).bind(birth_date).fetch_all(p).await?);
         rows.into_iter().map(MemberRow::into_member).collect()
+    }
+
+    async fn member_ids(&self, after: Option<&MemberId>, limit: i64) -> Result<Vec<MemberId>> {
+        const SQL: &str = "SELECT id FROM members WHERE id > $1 ORDER BY id LIMIT $2";
+        let after = after.map(MemberId::as_str).unwrap_or("");
+        let rows: Vec<String> = on_pool!(self, p, DB => sqlx::query_scalar::<DB, String>(SQL)
+            .bind(after).bind(limit.clamp(1, 100_000)).fetch_all(p).await?);
+        rows.iter().map(|id| member_id("members.id", id)).collect()
     }
 
     async fn member_contact(&self, id: &MemberId) -> Result<Option<MemberContact>> {

@@ -63,6 +63,28 @@ impl Transport {
     }
 }
 
+/// Hands messages already queued in the outbox (plan alerts) to the transport and marks each
+/// sent. What they announce is already committed: a failure is logged, never shown.
+pub(crate) async fn deliver_queued(state: &crate::AppState, queued: &[(i64, storage::NewMessage)]) {
+    for (id, m) in queued {
+        let letter = Letter {
+            to: m.to_addr.clone(),
+            subject: m.subject.clone(),
+            body: m.body.clone(),
+        };
+        match state.mail.send(*id, &letter).await {
+            Ok(true) => {
+                if let Err(e) = state.store.mark_sent(*id, Utc::now()).await {
+                    tracing::warn!(error = %e, message = id, "mail sent but not marked sent");
+                }
+            }
+            // No transport: the message waits in the outbox, where plan staff read it.
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, message = id, "mail delivery failed"),
+        }
+    }
+}
+
 /// One header value on one line (addresses come from a form).
 fn header(v: &str) -> String {
     v.chars().filter(|c| !c.is_control()).collect()

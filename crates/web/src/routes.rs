@@ -5,8 +5,9 @@
 
 use crate::AppState;
 use crate::pages::{
-    account, alerts, audit_log, authorizations, claims, eligibility, home, login, mfa, office,
-    outbox, pa_public, register, remittance, submissions, um_review, users, verify,
+    account, alerts, audit_log, authorizations, claims, eligibility, eligibility_batch, home,
+    login, lookup_audit, mfa, office, outbox, pa_public, register, remittance, submissions,
+    um_review, users, verify,
 };
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
@@ -222,19 +223,19 @@ pub fn table() -> Vec<Route> {
             M::GET,
             "/eligibility/batch",
             May(P::CheckEligibility),
-            get(eligibility::batch_form),
+            get(eligibility_batch::batch_form),
         ),
         route(
             M::POST,
             "/eligibility/batch",
             May(P::CheckEligibility),
-            post(eligibility::batch_submit),
+            post(eligibility_batch::batch_submit),
         ),
         route(
             M::GET,
             "/eligibility/batch/{batch}",
             May(P::CheckEligibility),
-            get(eligibility::batch_download),
+            get(eligibility_batch::batch_download),
         ),
         route(
             M::GET,
@@ -389,6 +390,13 @@ pub fn table() -> Vec<Route> {
             "/plan/audit/export",
             May(P::ViewAuditLog),
             get(audit_log::export),
+        ),
+        // Eligibility lookups per office: misses, ratio, abnormal offices.
+        route(
+            M::GET,
+            "/plan/audit/eligibility",
+            May(P::ViewAuditLog),
+            get(lookup_audit::page),
         ),
         // Referrals and prior authorizations: office submission and status, the plan's review
         // queue and rules, the public lookup and CMS-0057-F metrics.

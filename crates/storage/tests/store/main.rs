@@ -13,6 +13,7 @@ mod claims;
 mod database;
 mod eligibility;
 mod intake;
+mod lookups;
 mod members;
 mod outbox;
 mod payments;

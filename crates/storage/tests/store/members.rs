@@ -6,6 +6,7 @@ use storage::StorageError;
 
 on_both!(
     members_come_back_with_their_spans_oldest_first,
+    member_ids_are_listed_in_pages,
     a_batch_with_one_bad_row_stores_none_of_its_rows,
     members_read_in_bulk_leave_unknown_ids_out,
 );
@@ -53,6 +54,28 @@ async fn members_come_back_with_their_spans_oldest_first(db: Db) {
             .await
             .unwrap()
             .is_none()
+    );
+}
+
+async fn member_ids_are_listed_in_pages(db: Db) {
+    let store = db.store;
+    store.insert_networks(&networks()).await.unwrap();
+    let members = members();
+    store.insert_members(&members).await.unwrap();
+    let mut ids: Vec<MemberId> = members.iter().map(|m| m.member.id.clone()).collect();
+    ids.sort();
+    let first = store.member_ids(None, 2).await.unwrap();
+    assert_eq!(first, ids[..2]);
+    assert_eq!(
+        store.member_ids(Some(&first[1]), 10).await.unwrap(),
+        ids[2..]
+    );
+    assert!(
+        store
+            .member_ids(Some(&ids[2]), 10)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }
 

@@ -288,22 +288,33 @@ async fn handle(
             return reply(&caqh::Response::success(&req, payload_type, x12));
         }
     };
-    let today = Utc::now().date_naive();
+    let now = Utc::now();
+    let today = now.date_naive();
     let p = &partner.partner;
     let (payload_type, x12, outcome, reads): (&'static str, String, String, Vec<(&str, String)>) =
         match kind {
             Kind::Eligibility => {
-                match edi::eligibility::answer(&*state.store, p, &core.plan, &accepted, today).await
+                let who = edi::lookups::Looker {
+                    user_id: p.user_id,
+                    username: partner.username.clone(),
+                    org_id: p.org_id,
+                    source: source.to_string(),
+                };
+                match edi::eligibility::answer(&*state.store, p, &who, &core.plan, &accepted, now)
+                    .await
                 {
-                    Ok(a) => (
-                        kind.response_type(),
-                        a.x12,
-                        a.outcome,
-                        a.disclosed
-                            .into_iter()
-                            .map(|m| ("member", m.as_str().to_string()))
-                            .collect(),
-                    ),
+                    Ok(a) => {
+                        crate::mail::deliver_queued(state, &a.alerts).await;
+                        (
+                            kind.response_type(),
+                            a.x12,
+                            a.outcome,
+                            a.disclosed
+                                .into_iter()
+                                .map(|m| ("member", m.as_str().to_string()))
+                                .collect(),
+                        )
+                    }
                     Err(e) => {
                         tracing::error!(error = %e, "eligibility lookup failed");
                         return server_error(&echo);

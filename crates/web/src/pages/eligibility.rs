@@ -1,6 +1,11 @@
 //! Member eligibility for provider offices: one member by ID or by name, always with the birth
 //! date (the lookup is plan-wide, as in commercial portals, so the birth date is what limits
-//! it), as of a date of service; and a batch of members from a CSV file.
+//! it), as of a date of service. Batch eligibility (a CSV file) is `eligibility_batch`.
+//!
+//! Every lookup goes through the lookup guard (`edi::lookups`) after the member is looked up
+//! and before anything is shown: a user (or office) whose lookups found nobody too often in the
+//! last day is refused, found member or not, with the time they may look up again; each miss is
+//! audited.
 //!
 //! The criteria are PHI, so every search is a POST form (never a query string), picking one of
 //! several name matches too. A member's street address, telephone and clinical data are never
@@ -11,28 +16,26 @@ use crate::AppState;
 use crate::audit;
 use crate::auth::Signed;
 use crate::pages::alerts::{gaps_for, us_date};
-use crate::pages::audit_log::csv_cell;
-use crate::pages::proof::{Upload, receive};
 use crate::pages::verify::phone_label;
-use crate::pages::{Chrome, FieldErrors, errors, render, thousands};
+use crate::pages::{Chrome, FieldErrors, errors, render};
 use askama::Template;
 use axum::Form;
-use axum::extract::{FromRequest, Path, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use chrono::{Duration, NaiveDate, Utc};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::care_gaps::earliest_relevant;
 use domain::eligibility::{
-    BatchOutcome, Criteria, Lookup, LookupForm, PlanNotice, california_today, first_name_matches,
+    Criteria, Lookup, LookupForm, PlanNotice, california_today, first_name_matches,
     has_future_span, notices_for, span_for,
 };
+use domain::lookup_limits::{OFFICE_MISSES, USER_MISSES, WINDOW_HOURS};
 use domain::member::{EligibilitySpan, Member, SpanState};
 use domain::plan::{HealthNetwork, NetworkKind};
 use domain::provider::Provider;
-use domain::{MemberId, Npi};
+use edi::lookups::{Attempt, Channel, Looker};
 use serde::Deserialize;
-use std::collections::HashMap;
-use storage::{BatchCounts, MemberRecord, NewBatch};
+use storage::MemberRecord;
 
 /// The lookup form as posted (every field optional: the domain says what is missing).
 #[derive(Deserialize, Default)]
@@ -89,7 +92,7 @@ fn fields(f: &LookupForm, errors: &FieldErrors) -> Vec<TextField> {
         field(
             "member_id",
             "Member ID",
-            "As on the member's card, e.g. M000012345.",
+            "As on the member's card, e.g. M000012345 or M482109375618.",
             &f.member_id,
             "M000012345",
             "text",
@@ -190,6 +193,8 @@ pub struct EligibilityPage {
     pub error_count: usize,
     /// No match, or too many: said above the form.
     pub problem: Option<String>,
+    /// Lookups refused: the budget of not-found lookups is spent.
+    pub limit: Option<String>,
     pub matches: Vec<MatchView>,
     pub dos_iso: String,
     pub result: Option<ResultView>,
@@ -200,6 +205,7 @@ pub struct EligibilityPage {
 struct Answer {
     /// No match, or too many: said above the form.
     problem: Option<String>,
+    limit: Option<String>,
     matches: Vec<MatchView>,
     dos_iso: String,
     result: Option<ResultView>,
@@ -224,6 +230,7 @@ fn page(
             fields: fields(form, errors),
             error_count: errors.len(),
             problem: answer.problem,
+            limit: answer.limit,
             matches: answer.matches,
             dos_iso: answer.dos_iso,
             result: answer.result,
@@ -274,6 +281,43 @@ pub async fn search(
             return errors::unavailable(&state);
         }
     };
+    // Counted (and refused once the budget is spent) before anything is shown.
+    let attempt = Attempt {
+        member_id: match &lookup.criteria {
+            Criteria::Id(id) => Some(id.clone()),
+            Criteria::Name { .. } => None,
+        },
+        found: !matches!(found, Found::None),
+    };
+    let verdict = match edi::lookups::admit(
+        &*state.store,
+        &looker(&signed),
+        Channel::Page,
+        &[attempt],
+        Utc::now(),
+    )
+    .await
+    {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!(error = %e, "eligibility lookup not admitted");
+            return errors::unavailable(&state);
+        }
+    };
+    crate::mail::deliver_queued(&state, &verdict.alerts).await;
+    if verdict.answered == 0 {
+        return page(
+            &state,
+            &signed,
+            StatusCode::TOO_MANY_REQUESTS,
+            &form,
+            &none,
+            Answer {
+                limit: Some(limit_message(verdict.retry_at)),
+                ..Answer::default()
+            },
+        );
+    }
     let record = match found {
         Found::One(r) => r,
         Found::None => {
@@ -316,7 +360,7 @@ pub async fn search(
                     )),
                     matches,
                     dos_iso: lookup.date_of_service.to_string(),
-                    result: None,
+                    ..Answer::default()
                 },
             );
         }
@@ -341,6 +385,36 @@ pub async fn search(
             result: Some(result),
             ..Answer::default()
         },
+    )
+}
+
+/// Who is looking, for the lookup guard.
+pub(crate) fn looker(signed: &Signed) -> Looker {
+    Looker {
+        user_id: signed.identity.user.id,
+        username: signed.identity.user.username.clone(),
+        org_id: signed.identity.org.id,
+        source: signed.source.clone(),
+    }
+}
+
+/// Why lookups are refused, and until when (California time).
+pub(crate) fn limit_message(retry_at: Option<DateTime<Utc>>) -> String {
+    let until = match retry_at {
+        Some(t) => {
+            let local = t.with_timezone(&domain::clock::pacific_offset(t));
+            format!(
+                "until {} (California time)",
+                local.format("%-I:%M %p on %b %-d")
+            )
+        }
+        None => "for now".to_string(),
+    };
+    format!(
+        "Lookups are paused {until}: too many members were not found in the last {WINDOW_HOURS} \
+         hours (the limit is {USER_MISSES} a person and {OFFICE_MISSES} an office). This protects \
+         members' birth dates from guessing. Check the member ID and birth date against the \
+         member's card; if you need a member checked now, call the plan's Provider Relations."
     )
 }
 
@@ -392,7 +466,7 @@ fn payer(n: &HealthNetwork) -> String {
     }
 }
 
-fn pcp_label(p: &Provider) -> String {
+pub(crate) fn pcp_label(p: &Provider) -> String {
     if p.credential.is_empty() {
         p.name.clone()
     } else {
@@ -527,727 +601,4 @@ async fn result_view(
         open_gaps,
         assigned_here,
     })
-}
-
-// ----- batch -----
-
-/// Largest batch file and most rows in one.
-pub const BATCH_MAX_BYTES: usize = 1024 * 1024;
-pub const BATCH_MAX_ROWS: usize = 5000;
-/// How long a result stays downloadable.
-pub const BATCH_KEEP_HOURS: i64 = 24;
-/// Rows needing attention listed on the summary page.
-const ATTENTION_SHOWN: usize = 200;
-
-pub struct AttentionRow {
-    pub row: usize,
-    pub member_id: String,
-    pub name: String,
-    pub outcome_code: &'static str,
-    pub outcome: &'static str,
-    pub message: String,
-}
-
-#[derive(Template)]
-#[template(path = "eligibility_batch.html")]
-pub struct BatchPage {
-    pub chrome: Chrome,
-    pub file_error: Option<String>,
-    pub max_rows: String,
-    pub summary: Option<BatchSummary>,
-}
-
-pub struct BatchSummary {
-    pub filename: String,
-    pub rows: String,
-    pub found: String,
-    pub inactive: String,
-    pub not_found: String,
-    pub errors: String,
-    pub download: String,
-    pub attention: Vec<AttentionRow>,
-    pub attention_total: usize,
-    pub keep_hours: i64,
-}
-
-fn batch_page(
-    state: &AppState,
-    signed: &Signed,
-    status: StatusCode,
-    file_error: Option<String>,
-    summary: Option<BatchSummary>,
-) -> Response {
-    render(
-        status,
-        &BatchPage {
-            chrome: Chrome::signed(state, signed, "Batch eligibility", "/eligibility"),
-            file_error,
-            max_rows: thousands(BATCH_MAX_ROWS as i64),
-            summary,
-        },
-    )
-}
-
-/// `GET /eligibility/batch`: the upload form.
-pub async fn batch_form(State(state): State<AppState>, signed: Signed) -> Response {
-    batch_page(&state, &signed, StatusCode::OK, None, None)
-}
-
-/// The input columns, by what offices call them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Column {
-    MemberId,
-    BirthDate,
-    LastName,
-    FirstName,
-    DateOfService,
-}
-
-fn column(header: &str) -> Option<Column> {
-    let h: String = header
-        .trim()
-        .trim_start_matches('\u{feff}')
-        .to_ascii_lowercase()
-        .chars()
-        .map(|c| if c == ' ' || c == '-' { '_' } else { c })
-        .collect();
-    Some(match h.as_str() {
-        "member_id" | "memberid" | "member" | "member_number" | "subscriber_id" | "id" => {
-            Column::MemberId
-        }
-        "birth_date" | "birthdate" | "dob" | "date_of_birth" => Column::BirthDate,
-        "last_name" | "lastname" | "last" | "surname" => Column::LastName,
-        "first_name" | "firstname" | "first" => Column::FirstName,
-        "date_of_service" | "dos" | "service_date" => Column::DateOfService,
-        _ => return None,
-    })
-}
-
-/// One input row as read.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct InputRow {
-    pub line: usize,
-    pub form: LookupForm,
-}
-
-/// Reads the uploaded file into rows, or says what is wrong with the file (shown next to the
-/// file field).
-pub fn read_batch(bytes: &[u8]) -> Result<Vec<InputRow>, String> {
-    if bytes.len() > BATCH_MAX_BYTES {
-        return Err(format!(
-            "The file is {} KB; the largest accepted is 1,024 KB ({} rows). Split it into smaller files.",
-            bytes.len() / 1024,
-            thousands(BATCH_MAX_ROWS as i64)
-        ));
-    }
-    if let Some(kind) = infer::get(bytes) {
-        let what = match kind.extension() {
-            "zip" | "xlsx" => "an Excel workbook or a ZIP archive",
-            "xls" | "ole" | "doc" => "an Excel or Word file",
-            "pdf" => "a PDF",
-            _ => "not a text file",
-        };
-        return Err(format!(
-            "This file is {what}, not CSV. In your spreadsheet use Save As → CSV, then upload that file."
-        ));
-    }
-    if bytes.contains(&0) {
-        return Err("This is not a CSV file (it holds binary data). Upload a .csv file saved from your spreadsheet or practice system.".into());
-    }
-    // UTF-8 (with or without a byte-order mark); spreadsheets on Windows may save Latin-1.
-    let text: String = match std::str::from_utf8(bytes) {
-        Ok(s) => s.trim_start_matches('\u{feff}').to_string(),
-        Err(_) => bytes.iter().map(|&b| b as char).collect(),
-    };
-    // One line, one row (member lists have no quoted line breaks), so that a row's number is
-    // its line in the file, blank lines counted.
-    let parse_line = |line: &str| -> Option<csv::StringRecord> {
-        let mut r = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(line.as_bytes());
-        r.records().next().and_then(Result::ok)
-    };
-    let mut lines = text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty());
-    let headers = lines
-        .next()
-        .and_then(|(_, l)| parse_line(l))
-        .ok_or_else(|| "The file is empty: its first row must name the columns.".to_string())?;
-    let cols: Vec<Option<Column>> = headers.iter().map(column).collect();
-    let has = |c: Column| cols.contains(&Some(c));
-    if !has(Column::BirthDate) || !(has(Column::MemberId) || has(Column::LastName)) {
-        let mut missing = Vec::new();
-        if !has(Column::MemberId) && !has(Column::LastName) {
-            missing.push("member_id (or last_name)");
-        }
-        if !has(Column::BirthDate) {
-            missing.push("birth_date");
-        }
-        return Err(format!(
-            "The first row must name the columns: member_id, birth_date, and optionally last_name, first_name, date_of_service. Missing: {}.",
-            missing.join(", ")
-        ));
-    }
-    let mut rows = Vec::new();
-    for (i, text_line) in lines {
-        let line = i + 1;
-        let Some(rec) = parse_line(text_line) else {
-            return Err(format!("Row {line} of the file cannot be read as CSV."));
-        };
-        if rec.iter().all(|v| v.trim().is_empty()) {
-            continue;
-        }
-        if rows.len() == BATCH_MAX_ROWS {
-            return Err(format!(
-                "The file has more than {} rows. Split it into smaller files.",
-                thousands(BATCH_MAX_ROWS as i64)
-            ));
-        }
-        let mut form = LookupForm::default();
-        for (value, col) in rec.iter().zip(&cols) {
-            let v: String = value.trim().chars().take(100).collect();
-            match col {
-                Some(Column::MemberId) => form.member_id = v,
-                Some(Column::BirthDate) => form.birth_date = v,
-                Some(Column::LastName) => form.last_name = v,
-                Some(Column::FirstName) => form.first_name = v,
-                Some(Column::DateOfService) => form.date_of_service = v,
-                None => {}
-            }
-        }
-        rows.push(InputRow { line, form });
-    }
-    if rows.is_empty() {
-        return Err("The file has column names but no rows of members.".into());
-    }
-    Ok(rows)
-}
-
-/// The answer for one row.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowResult {
-    pub outcome: BatchOutcome,
-    pub message: String,
-    pub member: Option<Member>,
-    pub span: Option<EligibilitySpan>,
-}
-
-fn result(outcome: BatchOutcome, message: impl Into<String>) -> RowResult {
-    RowResult {
-        outcome,
-        message: message.into(),
-        member: None,
-        span: None,
-    }
-}
-
-/// A form field as people call it, for messages in a batch row.
-fn field_label(name: &str) -> &str {
-    match name {
-        "member_id" => "Member ID",
-        "birth_date" => "Birth date",
-        "last_name" => "Last name",
-        "first_name" => "First name",
-        "date_of_service" => "Date of service",
-        other => other,
-    }
-}
-
-/// Answers every row: members read in bulk (by ID), name searches one by one.
-async fn answer(
-    state: &AppState,
-    rows: &[InputRow],
-    today: NaiveDate,
-) -> Result<Vec<RowResult>, storage::StorageError> {
-    let parsed: Vec<Result<Lookup, String>> = rows
-        .iter()
-        .map(|r| {
-            r.form.parse(today).map_err(|e| {
-                e.iter()
-                    .map(|(k, v)| format!("{}: {v}", field_label(k)))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-        })
-        .collect();
-    // Name searches first: each becomes an ID (one match), none or several.
-    let mut by_name: Vec<Option<Result<MemberId, RowResult>>> = vec![None; rows.len()];
-    for (i, p) in parsed.iter().enumerate() {
-        if let Ok(Lookup {
-            criteria: Criteria::Name { last, first },
-            birth_date,
-            ..
-        }) = p
-        {
-            let mut found = state.store.find_members(last, *birth_date).await?;
-            found.retain(|m| first_name_matches(m, first.as_deref()));
-            by_name[i] = Some(match found.len() {
-                0 => Err(result(
-                    BatchOutcome::NotFound,
-                    "No member with this name and birth date.",
-                )),
-                1 => Ok(found.remove(0).id),
-                n => Err(result(
-                    BatchOutcome::Error,
-                    format!("{n} members have this name and birth date: add the member ID."),
-                )),
-            });
-        }
-    }
-    let mut ids: Vec<MemberId> = parsed
-        .iter()
-        .filter_map(|p| match p {
-            Ok(Lookup {
-                criteria: Criteria::Id(id),
-                ..
-            }) => Some(id.clone()),
-            _ => None,
-        })
-        .collect();
-    ids.extend(
-        by_name
-            .iter()
-            .flatten()
-            .filter_map(|r| r.as_ref().ok().cloned()),
-    );
-    let records: HashMap<MemberId, MemberRecord> = state
-        .store
-        .members_by_ids(&ids)
-        .await?
-        .into_iter()
-        .map(|r| (r.member.id.clone(), r))
-        .collect();
-    let mut out = Vec::with_capacity(rows.len());
-    for (i, p) in parsed.into_iter().enumerate() {
-        let lookup = match p {
-            Ok(l) => l,
-            Err(msg) => {
-                out.push(result(BatchOutcome::Error, msg));
-                continue;
-            }
-        };
-        let record = match (&lookup.criteria, by_name[i].take()) {
-            (Criteria::Id(id), _) => match records.get(id) {
-                Some(r)
-                    if r.member.birth_date == lookup.birth_date
-                        && (rows[i].form.last_name.trim().is_empty()
-                            || r.member.last_name.to_lowercase()
-                                == rows[i].form.last_name.trim().to_lowercase()) =>
-                {
-                    r
-                }
-                _ => {
-                    out.push(result(
-                        BatchOutcome::NotFound,
-                        "No member with this ID and birth date (and last name, when given).",
-                    ));
-                    continue;
-                }
-            },
-            (_, Some(Ok(id))) => match records.get(&id) {
-                Some(r) => r,
-                None => {
-                    out.push(result(
-                        BatchOutcome::NotFound,
-                        "No member with this name and birth date.",
-                    ));
-                    continue;
-                }
-            },
-            (_, Some(Err(r))) => {
-                out.push(r);
-                continue;
-            }
-            (_, None) => {
-                out.push(result(BatchOutcome::Error, "Row not checked."));
-                continue;
-            }
-        };
-        let dos = lookup.date_of_service;
-        let span = span_for(&record.spans, dos).cloned();
-        let (outcome, message) = match &span {
-            Some(s) if s.covers(dos) => (BatchOutcome::Found, format!("Eligible on {}", dos)),
-            Some(s) if s.start > dos => (
-                BatchOutcome::Inactive,
-                format!("Not eligible on {dos}: coverage starts {}", s.start),
-            ),
-            Some(s) => (
-                BatchOutcome::Inactive,
-                format!(
-                    "Not eligible on {dos}: coverage ended {}",
-                    s.end.map(|e| e.to_string()).unwrap_or_default()
-                ),
-            ),
-            None => (BatchOutcome::Inactive, "No coverage on file.".to_string()),
-        };
-        out.push(RowResult {
-            outcome,
-            message,
-            member: Some(record.member.clone()),
-            span,
-        });
-    }
-    Ok(out)
-}
-
-pub const CSV_HEADER: [&str; 17] = [
-    "row",
-    "member_id",
-    "birth_date",
-    "last_name",
-    "first_name",
-    "date_of_service",
-    "result",
-    "matched_member_id",
-    "member_name",
-    "line_of_business",
-    "network",
-    "pcp_npi",
-    "pcp_name",
-    "pcp_phone",
-    "span_start",
-    "span_end",
-    "message",
-];
-
-/// One output row, every text cell safe to open in a spreadsheet.
-pub fn csv_row(
-    input: &InputRow,
-    r: &RowResult,
-    networks: &[HealthNetwork],
-    providers: &HashMap<Npi, Provider>,
-) -> [String; 17] {
-    let cell = |s: &str| csv_cell(s).into_owned();
-    let span = r.span.as_ref();
-    let pcp = span.and_then(|s| s.pcp);
-    let provider = pcp.and_then(|n| providers.get(&n));
-    [
-        input.line.to_string(),
-        cell(&input.form.member_id),
-        cell(&input.form.birth_date),
-        cell(&input.form.last_name),
-        cell(&input.form.first_name),
-        cell(&input.form.date_of_service),
-        r.outcome.code().to_string(),
-        r.member
-            .as_ref()
-            .map(|m| m.id.to_string())
-            .unwrap_or_default(),
-        r.member
-            .as_ref()
-            .map(|m| cell(&format!("{} {}", m.first_name, m.last_name)))
-            .unwrap_or_default(),
-        span.map(|s| s.line_of_business.label().to_string())
-            .unwrap_or_default(),
-        span.map(|s| {
-            cell(
-                &networks
-                    .iter()
-                    .find(|n| n.code == s.network)
-                    .map(|n| n.name.clone())
-                    .unwrap_or_else(|| s.network.clone()),
-            )
-        })
-        .unwrap_or_default(),
-        pcp.map(|n| n.to_string()).unwrap_or_default(),
-        provider.map(|p| cell(&pcp_label(p))).unwrap_or_default(),
-        provider
-            .map(|p| cell(&phone_label(&p.location.phone)))
-            .unwrap_or_default(),
-        span.map(|s| s.start.to_string()).unwrap_or_default(),
-        span.and_then(|s| s.end)
-            .map(|e| e.to_string())
-            .unwrap_or_default(),
-        cell(&r.message),
-    ]
-}
-
-/// `POST /eligibility/batch` (multipart: `file`).
-pub async fn batch_submit(State(state): State<AppState>, signed: Signed, req: Request) -> Response {
-    let refuse = |msg: &str| {
-        batch_page(
-            &state,
-            &signed,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(msg.to_string()),
-            None,
-        )
-    };
-    let Ok(upload) = Upload::from_request(req, &state).await else {
-        return refuse("Choose a CSV file to upload.");
-    };
-    let got = receive(upload, "file").await;
-    if let Some(p) = got.problem {
-        return refuse(&p);
-    }
-    let Some((filename, bytes)) = got.file else {
-        return refuse("Choose a CSV file to upload.");
-    };
-    let rows = match read_batch(&bytes) {
-        Ok(r) => r,
-        Err(msg) => return refuse(&msg),
-    };
-    let today = california_today(Utc::now());
-    let results = match answer(&state, &rows, today).await {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!(error = %e, rows = rows.len(), "batch eligibility failed");
-            return errors::unavailable(&state);
-        }
-    };
-    let npis: Vec<Npi> = results
-        .iter()
-        .filter_map(|r| r.span.as_ref().and_then(|s| s.pcp))
-        .collect();
-    let (networks, providers) = match (
-        state.store.networks().await,
-        state.store.providers_by_npi(&npis).await,
-    ) {
-        (Ok(n), Ok(p)) => (
-            n,
-            p.into_iter().map(|p| (p.npi, p)).collect::<HashMap<_, _>>(),
-        ),
-        (Err(e), _) | (_, Err(e)) => {
-            tracing::error!(error = %e, "batch eligibility failed");
-            return errors::unavailable(&state);
-        }
-    };
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record(CSV_HEADER);
-    let mut counts = BatchCounts {
-        rows: rows.len() as i64,
-        ..BatchCounts::default()
-    };
-    for (input, r) in rows.iter().zip(&results) {
-        match r.outcome {
-            BatchOutcome::Found => counts.found += 1,
-            BatchOutcome::Inactive => counts.inactive += 1,
-            BatchOutcome::NotFound => counts.not_found += 1,
-            BatchOutcome::Error => counts.errors += 1,
-        }
-        if w.write_record(csv_row(input, r, &networks, &providers))
-            .is_err()
-        {
-            return errors::unavailable(&state);
-        }
-    }
-    let Ok(csv_bytes) = w.into_inner() else {
-        return errors::unavailable(&state);
-    };
-    let mut member_ids: Vec<MemberId> = results
-        .iter()
-        .filter_map(|r| r.member.as_ref().map(|m| m.id.clone()))
-        .collect();
-    member_ids.sort();
-    member_ids.dedup();
-    let ids: Vec<String> = member_ids.iter().map(|m| m.to_string()).collect();
-    // Every member the result names, recorded before it is shown or kept for download.
-    if let Err(p) = audit::phi_reads(&state, &signed, "member.batch_read", "member", &ids).await {
-        return p;
-    }
-    let now = Utc::now();
-    let id = domain::session::new_token();
-    let filename: String = filename
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(120)
-        .collect();
-    let batch = NewBatch {
-        id: id.clone(),
-        user_id: signed.identity.user.id,
-        created_at: now,
-        filename: filename.clone(),
-        counts,
-        member_ids,
-        result: csv_bytes,
-    };
-    if let Err(e) = state
-        .store
-        .save_batch(&batch, now - Duration::hours(BATCH_KEEP_HOURS))
-        .await
-    {
-        tracing::error!(error = %e, "batch eligibility could not be kept");
-        return errors::unavailable(&state);
-    }
-    tracing::info!(rows = counts.rows, "batch eligibility answered");
-    let attention: Vec<AttentionRow> = rows
-        .iter()
-        .zip(&results)
-        .filter(|(_, r)| r.outcome != BatchOutcome::Found)
-        .map(|(input, r)| AttentionRow {
-            row: input.line,
-            member_id: input.form.member_id.clone(),
-            name: match &r.member {
-                Some(m) => format!("{} {}", m.first_name, m.last_name),
-                None => format!("{} {}", input.form.first_name, input.form.last_name)
-                    .trim()
-                    .to_string(),
-            },
-            outcome_code: r.outcome.code(),
-            outcome: r.outcome.label(),
-            message: r.message.clone(),
-        })
-        .collect();
-    let attention_total = attention.len();
-    batch_page(
-        &state,
-        &signed,
-        StatusCode::OK,
-        None,
-        Some(BatchSummary {
-            filename,
-            rows: thousands(counts.rows),
-            found: thousands(counts.found),
-            inactive: thousands(counts.inactive),
-            not_found: thousands(counts.not_found),
-            errors: thousands(counts.errors),
-            download: format!("/eligibility/batch/{id}"),
-            attention: attention.into_iter().take(ATTENTION_SHOWN).collect(),
-            attention_total,
-            keep_hours: BATCH_KEEP_HOURS,
-        }),
-    )
-}
-
-/// `GET /eligibility/batch/{batch}`: the result CSV, for its uploader, for a day.
-pub async fn batch_download(
-    State(state): State<AppState>,
-    signed: Signed,
-    Path(id): Path<String>,
-) -> Response {
-    let well_formed = id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit());
-    let found = if well_formed {
-        match state
-            .store
-            .batch(
-                &id,
-                signed.identity.user.id,
-                Utc::now() - Duration::hours(BATCH_KEEP_HOURS),
-            )
-            .await
-        {
-            Ok(f) => f,
-            Err(e) => {
-                tracing::error!(error = %e, "batch download failed");
-                return errors::unavailable(&state);
-            }
-        }
-    } else {
-        None
-    };
-    let Some(storage::BatchFile { record, csv: bytes }) = found else {
-        return errors::no_such_record(
-            &state,
-            &signed,
-            "batch result (results are kept for 24 hours)",
-        );
-    };
-    let ids: Vec<String> = record.member_ids.iter().map(|m| m.to_string()).collect();
-    if let Err(p) = audit::phi_reads(&state, &signed, "member.batch_download", "member", &ids).await
-    {
-        return p;
-    }
-    let mut res = bytes.into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    let name = format!(
-        "attachment; filename=\"eligibility-{}.csv\"",
-        record.created_at.format("%Y%m%d-%H%M")
-    );
-    if let Ok(v) = HeaderValue::from_str(&name) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    res
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn columns_by_common_names() {
-        assert_eq!(column("Member ID"), Some(Column::MemberId));
-        assert_eq!(column("\u{feff}member_id"), Some(Column::MemberId));
-        assert_eq!(column("DOB"), Some(Column::BirthDate));
-        assert_eq!(column("date-of-service"), Some(Column::DateOfService));
-        assert_eq!(column("zip"), None);
-    }
-
-    #[test]
-    fn files_are_read_or_refused_with_a_reason() {
-        let rows = read_batch(
-            b"member_id,birth_date\r\nM000000001,01/31/1980\r\n\r\n,\r\nM2,1980-01-31\r\n",
-        )
-        .unwrap();
-        assert_eq!(rows.len(), 2, "blank rows are skipped");
-        assert_eq!(rows[0].line, 2);
-        assert_eq!(rows[0].form.birth_date, "01/31/1980");
-        assert_eq!(rows[1].line, 5);
-        let e = read_batch(b"name,zip\r\nAna,92701\r\n").unwrap_err();
-        assert!(
-            e.contains("Missing: member_id (or last_name), birth_date"),
-            "{e}"
-        );
-        assert!(
-            read_batch(b"member_id,birth_date\r\n")
-                .unwrap_err()
-                .contains("no rows")
-        );
-        assert!(
-            read_batch(b"PK\x03\x04\x14\x00\x06\x00")
-                .unwrap_err()
-                .contains("not CSV")
-        );
-        assert!(read_batch(b"%PDF-1.7\n").unwrap_err().contains("PDF"));
-        assert!(
-            read_batch(b"member_id,birth_date\n\x00\x01")
-                .unwrap_err()
-                .contains("binary")
-        );
-        let big = vec![b'a'; BATCH_MAX_BYTES + 1];
-        assert!(read_batch(&big).unwrap_err().contains("1,024 KB"));
-        let mut many = String::from("member_id,birth_date\n");
-        for i in 0..=BATCH_MAX_ROWS {
-            many.push_str(&format!("M{i:09},1980-01-01\n"));
-        }
-        assert!(
-            read_batch(many.as_bytes())
-                .unwrap_err()
-                .contains("more than 5,000 rows")
-        );
-        // Latin-1 names from a Windows spreadsheet are read, not refused.
-        let rows = read_batch(b"last_name,birth_date\nGarc\xeda,1980-01-31\n").unwrap();
-        assert_eq!(rows[0].form.last_name, "García");
-    }
-
-    #[test]
-    fn output_cells_never_start_a_formula() {
-        let input = InputRow {
-            line: 2,
-            form: LookupForm {
-                member_id: "=HYPERLINK(\"http://x\")".into(),
-                last_name: "@SUM(A1)".into(),
-                first_name: "+1".into(),
-                birth_date: "-2".into(),
-                date_of_service: "\t3".into(),
-            },
-        };
-        let r = result(BatchOutcome::Error, "=cmd|' /C calc'!A0");
-        let row = csv_row(&input, &r, &[], &HashMap::new());
-        for cell in &row {
-            assert!(
-                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
-                "{cell:?}"
-            );
-        }
-        assert_eq!(row[1], "'=HYPERLINK(\"http://x\")");
-        assert_eq!(row[6], "error");
-    }
 }

@@ -249,6 +249,12 @@ async fn signed_home(state: &AppState, s: &Signed) -> Response {
             label: "Audit log",
             about: "Who read which record and every security event; search and export.".into(),
         });
+        actions.push(Action {
+            path: "/plan/audit/eligibility",
+            label: "Eligibility lookups",
+            about: "Each office's lookups and members not found today; abnormal offices flagged."
+                .into(),
+        });
     }
     actions.push(Action {
         path: "/account",

@@ -10,6 +10,7 @@
 //! forwarding headers.
 
 mod core;
+mod eligibility;
 mod harness;
 mod held;
 mod keys;

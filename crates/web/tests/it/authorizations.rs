@@ -28,8 +28,7 @@ async fn office_tin(app: &App, user: &str) -> Tin {
 async fn fixture(app: &App) -> Fixture {
     let today = Utc::now().date_naive();
     let mut found = None;
-    for n in 1..=500 {
-        let id = MemberId::from_sequence(n);
+    for id in app.store.member_ids(None, 500).await.unwrap() {
         if let Some(r) = app.store.member(&id).await.unwrap()
             && r.spans.iter().any(|s| {
                 s.line_of_business == LineOfBusiness::MediCal
