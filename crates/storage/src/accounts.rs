@@ -353,10 +353,13 @@ pub(crate) async fn set_user_status(
     }))
 }
 
+/// `deactivated_by`, `deactivated_by_user`, `deactivated_at` as stored.
+type DeactivationRow = (Option<String>, Option<i64>, Option<DateTime<Utc>>);
+
 pub(crate) async fn deactivation(store: &SqlStore, user_id: i64) -> Result<Option<Deactivation>> {
     const SQL: &str = "SELECT deactivated_by, deactivated_by_user, deactivated_at FROM users \
                        WHERE id = $1 AND status = 'deactivated'";
-    let row: Option<(Option<String>, Option<i64>, Option<DateTime<Utc>>)> = on_pool!(store, p, DB => sqlx::query_as::<DB, _>(SQL).bind(user_id).fetch_optional(p).await?);
+    let row: Option<DeactivationRow> = on_pool!(store, p, DB => sqlx::query_as::<DB, _>(SQL).bind(user_id).fetch_optional(p).await?);
     let Some((by, by_user, at)) = row else {
         return Ok(None);
     };

@@ -72,14 +72,14 @@ fn member_from_row((id, first_name, last_name, birth_date, sex): MemberRow) -> R
     })
 }
 
+/// `start_date`, `end_date`, `line_of_business`, `network`, `pcp_npi` as stored.
+type SpanRow = (NaiveDate, Option<NaiveDate>, String, String, Option<String>);
+
 pub(crate) async fn get(store: &SqlStore, id: &MemberId) -> Result<Option<MemberRecord>> {
     const MEMBER: &str =
         "SELECT id, first_name, last_name, birth_date, sex FROM members WHERE id = $1";
     const SPANS: &str = "SELECT start_date, end_date, line_of_business, network, pcp_npi FROM eligibility_spans WHERE member_id = $1 ORDER BY start_date";
-    let (row, spans): (
-        Option<MemberRow>,
-        Vec<(NaiveDate, Option<NaiveDate>, String, String, Option<String>)>,
-    ) = on_pool!(store, p, DB => {
+    let (row, spans): (Option<MemberRow>, Vec<SpanRow>) = on_pool!(store, p, DB => {
         let row = sqlx::query_as::<DB, MemberRow>(MEMBER).bind(id.as_str()).fetch_optional(p).await?;
         let spans = sqlx::query_as::<DB, _>(SPANS).bind(id.as_str()).fetch_all(p).await?;
         (row, spans)

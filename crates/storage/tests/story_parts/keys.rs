@@ -186,7 +186,7 @@ pub async fn keys_story(url: &str) {
     };
     exec(url, &format!("UPDATE users SET totp_secret = (SELECT totp_secret FROM users WHERE id = {id}) WHERE id = {other}")).await;
     let store = storage::open_with(url, keys(&ring)).await.unwrap();
-    let err = store.user(other).await.err().expect("does not open");
+    let err = store.user(other).await.expect_err("does not open");
     assert!(matches!(err, StorageError::Keys(_)), "{err}");
     assert!(!err.to_string().contains(&old_secret));
     exec(
