@@ -210,23 +210,30 @@ async fn failed_partner_sign_ins_read_alike() {
         ("not a partner, right password", "office", PASSWORD),
         ("invited", "invited.partner@demo-office.test", "a guess"),
     ];
+    // The cases taken in turn, round after round, so that load on the machine falls on all
+    // alike; each try from its own address, so the per-address budget is not what is measured.
     let mut answers = Vec::new();
-    let mut times = Vec::new();
-    for (i, (label, user, password)) in cases.iter().enumerate() {
-        let (ct, body) = envelope(user, password);
-        let mut best = Duration::MAX;
-        for round in 0..3 {
-            // Each try from its own address, so the per-address budget is not what is measured.
+    let mut samples = vec![Vec::new(); cases.len()];
+    for round in 0..5 {
+        for (i, (label, user, password)) in cases.iter().enumerate() {
+            let (ct, body) = envelope(user, password);
             let mut c = from(&portal, &format!("192.0.2.{}", i * 10 + round));
             let t = Instant::now();
             let r = post(&mut c, "/core/realtime", &ct, &body).await;
-            best = best.min(t.elapsed());
+            samples[i].push(t.elapsed());
             assert_eq!(r.status, 401, "{label}");
             answers.push((*label, field(&r, "ErrorMessage")));
         }
-        times.push((*label, best));
     }
-    eprintln!("failed CORE sign-ins, best of 3: {times:?}");
+    let times: Vec<(&str, Duration)> = cases
+        .iter()
+        .zip(samples)
+        .map(|((label, _, _), mut t)| {
+            t.sort();
+            (*label, t[t.len() / 2])
+        })
+        .collect();
+    eprintln!("failed CORE sign-ins, median of 5: {times:?}");
     let first = answers[0].1.clone();
     for (label, a) in &answers {
         assert_eq!(
@@ -235,9 +242,10 @@ async fn failed_partner_sign_ins_read_alike() {
         );
     }
     let slowest = times.iter().map(|t| t.1).max().unwrap();
+    // Skipping argon2id made the invited case ten times faster; allow for a loaded machine.
     for (label, t) in &times {
         assert!(
-            *t * 3 >= slowest,
+            *t * 4 >= slowest,
             "{label} answers in {t:?}, against {slowest:?}: {times:?}"
         );
     }
