@@ -59,7 +59,7 @@ pub fn run(cmd: AuditCommand) -> ExitCode {
             }
             AuditCommand::ExportHead { db } => {
                 let store = db.open().await?;
-                let head = store.audit_signed_head().await?;
+                let head = store.audit_head().await?;
                 println!("{}", serde_json::to_string(&head)?);
                 Ok(ExitCode::SUCCESS)
             }

@@ -406,7 +406,12 @@ pub async fn pay(store: &dyn Store, opts: &Options) -> Result<PaymentRun, Engine
     let payable = store.payable_claims(opts.as_of).await?;
     let mut groups: Vec<Group> = Vec::new();
     let mut last_tin = None;
-    for (claim, tin, _) in payable {
+    for storage::PayableClaim {
+        number: claim,
+        payee_tin: tin,
+        ..
+    } in payable
+    {
         if last_tin != Some(tin) {
             groups.push(Group {
                 paid_on: opts.as_of,
@@ -442,7 +447,12 @@ pub async fn pay_history(
     let payable = store.payable_claims(to).await?;
     let mut by_key: std::collections::BTreeMap<(Tin, NaiveDate), Vec<domain::ClaimNumber>> =
         std::collections::BTreeMap::new();
-    for (claim, tin, decided) in payable {
+    for storage::PayableClaim {
+        number: claim,
+        payee_tin: tin,
+        decided_on: decided,
+    } in payable
+    {
         let friday = next_friday(decided.unwrap_or(to));
         if friday <= to {
             by_key.entry((tin, friday)).or_default().push(claim);

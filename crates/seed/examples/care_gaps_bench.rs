@@ -1,6 +1,6 @@
 //! How long the clinical-alerts worklist takes for a large office: generates a plan of N members
 //! (default 100,000) into a fresh SQLite database (and PostgreSQL when PORTAL_TEST_POSTGRES_URL
-//! names a server), then times `Store::care_gap_inputs` (two scoped queries) and the rules over
+//! names a server), then times `EligibilityStore::care_gap_inputs` (two scoped queries) and the rules over
 //! the assigned members of the first medical group.
 //!
 //! cargo run --release -p seed --example care_gaps_bench [-- MEMBERS]

@@ -1,23 +1,48 @@
-//! Adjudication and payment: the fee schedule, received claims and what the rules need about
-//! them (loaded a batch at a time, a few queries per batch), each batch's outcomes stored in one
-//! transaction, payment runs (payments, the claims they report, their 835s) in one transaction,
-//! the lease that keeps the engine to one instance at a time, and the office-side remittance
-//! reads, scoped by the payee's TIN.
+//! Adjudication ([`AdjudicationStore`]): the fee schedule, received claims and what the rules
+//! need about them (loaded a batch at a time, a few queries per batch), each batch's outcomes
+//! stored in one transaction, and the lease that keeps the engine to one instance at a time.
+//! Paying decided claims is `payments`.
 
+use crate::claims::load_many;
 use crate::error::corrupt;
-use crate::plan::decode;
-use crate::pool::{INSERT_CHUNK, SqlStore};
+use crate::pool::SqlStore;
+use crate::rows::{
+    AuthRow, ServiceRow, SpanRow, auth_columns, claim_number, member_id, npi, service_columns,
+    span_columns,
+};
+use crate::sql::{INSERT_CHUNK, push_in};
 use crate::{Result, StorageError, on_pool};
-use chrono::{DateTime, NaiveDate, Utc};
-use domain::access::Scope;
+use chrono::NaiveDate;
 use domain::adjudication::{Fee, PriorService};
 use domain::auth::AuthRequest;
 use domain::claim::{Adjustment, Claim};
 use domain::member::EligibilitySpan;
-use domain::plan::LineOfBusiness;
-use domain::{Cents, ClaimNumber, MemberId, Npi, Tin};
+use domain::{Cents, ClaimNumber, MemberId, Npi};
 use sqlx::QueryBuilder;
 use std::collections::HashMap;
+
+/// What the claims engine reads and writes: the fee schedule, received claims with what the
+/// rules need about them, the outcomes, and the lease that keeps it to one instance at a time.
+#[async_trait::async_trait]
+pub trait AdjudicationStore: Send + Sync {
+    /// Adds (or replaces) fee schedule entries.
+    async fn insert_fees(&self, fees: &[Fee]) -> Result<()>;
+    async fn fee_schedule(&self) -> Result<Vec<Fee>>;
+    /// Up to `limit` claims waiting for adjudication, oldest received first, with their lines.
+    async fn received_claims(&self, limit: i64) -> Result<Vec<Claim>>;
+    /// What the rules need about these claims' members and billing providers (a few queries).
+    async fn adjudication_inputs(&self, claims: &[Claim]) -> Result<AdjudicationInputs>;
+    /// Stores decided claims (status, lines, adjustments, explanations) in one transaction; fails
+    /// whole when a claim is no longer `received`.
+    async fn record_adjudications(&self, done: &[Adjudicated]) -> Result<()>;
+    /// Explanations and dates only, for claims stored already decided (the seed's history).
+    async fn insert_adjudication_notes(&self, done: &[Adjudicated]) -> Result<()>;
+    /// Why each line of a claim came out as it did.
+    async fn line_explanations(&self, claim: &ClaimNumber) -> Result<Vec<LineExplanation>>;
+    /// Takes (or renews) the named lease until `now_ms + ttl_ms` unless another holder has it.
+    async fn try_lease(&self, name: &str, holder: &str, now_ms: i64, ttl_ms: i64) -> Result<bool>;
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<()>;
+}
 
 /// Why a line came out as it did (the rule's code and the words shown to the office).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,123 +74,7 @@ pub struct AdjudicationInputs {
     pub earlier: HashMap<MemberId, Vec<PriorService>>,
 }
 
-/// Who a payment goes to: the billing provider.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Payee {
-    pub npi: Npi,
-    pub tin: Tin,
-    pub name: String,
-    pub contracted: bool,
-}
-
-/// A finalized claim no payment has reported yet, with what its 835 needs.
-#[derive(Debug, Clone)]
-pub struct Payable {
-    pub claim: Claim,
-    pub patient_first: String,
-    pub patient_last: String,
-    pub payee: Payee,
-}
-
-/// A payment to store with the claims it reports and its 835.
-#[derive(Debug, Clone)]
-pub struct NewPayment {
-    /// Assigned in order by the payment run (after [`crate::Store::last_payment_id`]).
-    pub id: i64,
-    pub number: String,
-    pub method: String,
-    pub paid_on: NaiveDate,
-    pub amount: Cents,
-    pub payee: Payee,
-    pub claims: Vec<ClaimNumber>,
-    pub filename: String,
-    pub x835: String,
-    pub created_at: DateTime<Utc>,
-}
-
-/// A payment as an office's list shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaymentSummary {
-    pub id: i64,
-    pub number: String,
-    pub method: String,
-    pub paid_on: NaiveDate,
-    pub amount: Cents,
-    pub payee_npi: String,
-    pub payee_tin: String,
-    pub payee_name: String,
-    pub claim_count: i64,
-}
-
-fn scope_tins(scope: &Scope) -> Vec<String> {
-    match scope {
-        Scope::Tins(t) => t.iter().map(|t| t.digits().to_string()).collect(),
-        Scope::Nothing => Vec::new(),
-    }
-}
-
-fn npi(column: &str, s: &str) -> Result<Npi> {
-    Npi::parse(s).map_err(|e| corrupt(column, e))
-}
-
-/// `IN ($1, $2, ...)` over `values`.
-pub(crate) fn push_in<DB: sqlx::Database>(b: &mut QueryBuilder<DB>, values: &[String])
-where
-    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    b.push(" IN (");
-    let mut list = b.separated(", ");
-    for v in values {
-        list.push_bind(v.clone());
-    }
-    b.push(")");
-}
-
-// ---------------------------------------------------------------------------------------------
-// Fee schedule
-
-pub(crate) async fn insert_fees(store: &SqlStore, fees: &[Fee]) -> Result<()> {
-    on_pool!(store, p, DB => {
-        let mut tx = p.begin().await?;
-        for chunk in fees.chunks(INSERT_CHUNK) {
-            let mut q = QueryBuilder::<DB>::new("INSERT INTO fee_schedule (procedure, description, amount, requires_auth) ");
-            q.push_values(chunk, |mut b, f| {
-                b.push_bind(f.procedure.clone()).push_bind(f.description.clone()).push_bind(f.amount.0).push_bind(f.requires_auth);
-            });
-            q.push(" ON CONFLICT (procedure) DO UPDATE SET description = excluded.description, amount = excluded.amount, requires_auth = excluded.requires_auth");
-            q.build().execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-    });
-    Ok(())
-}
-
-pub(crate) async fn fee_schedule(store: &SqlStore) -> Result<Vec<Fee>> {
-    const SQL: &str =
-        "SELECT procedure, description, amount, requires_auth FROM fee_schedule ORDER BY procedure";
-    let rows: Vec<(String, String, i64, bool)> =
-        on_pool!(store, p, DB => sqlx::query_as::<DB, _>(SQL).fetch_all(p).await?);
-    Ok(rows
-        .into_iter()
-        .map(|(procedure, description, amount, requires_auth)| Fee {
-            procedure,
-            description,
-            amount: Cents(amount),
-            requires_auth,
-        })
-        .collect())
-}
-
-// ---------------------------------------------------------------------------------------------
-// Loading claims a batch at a time
-
-pub(crate) async fn received_claims(store: &SqlStore, limit: i64) -> Result<Vec<Claim>> {
-    const SQL: &str =
-        "SELECT number FROM claims WHERE status = 'received' ORDER BY received, number LIMIT $1";
-    let numbers: Vec<String> = on_pool!(store, p, DB => sqlx::query_scalar::<DB, String>(SQL).bind(limit.clamp(1, 100_000)).fetch_all(p).await?);
-    crate::claims::load_many(store, &numbers).await
-}
-
+/// A line of one of the members' earlier, decided claims.
 #[derive(sqlx::FromRow)]
 struct PriorRow {
     number: String,
@@ -177,132 +86,6 @@ struct PriorRow {
     units: i64,
     paid: i64,
 }
-
-/// `auth_services` with its authorization's number first.
-type ServiceRow = (
-    String,
-    String,
-    i64,
-    Option<i64>,
-    Option<NaiveDate>,
-    Option<NaiveDate>,
-);
-type SpanRow = (
-    String,
-    NaiveDate,
-    Option<NaiveDate>,
-    String,
-    String,
-    Option<String>,
-);
-
-pub(crate) async fn inputs(store: &SqlStore, claims: &[Claim]) -> Result<AdjudicationInputs> {
-    let mut members: Vec<String> = claims.iter().map(|c| c.member.to_string()).collect();
-    members.sort();
-    members.dedup();
-    let mut billing: Vec<String> = claims.iter().map(|c| c.billing_npi.to_string()).collect();
-    billing.sort();
-    billing.dedup();
-    let mut out = AdjudicationInputs::default();
-    for chunk in members.chunks(INSERT_CHUNK) {
-        type Rows = (
-            Vec<SpanRow>,
-            Vec<crate::auths::AuthRow>,
-            Vec<ServiceRow>,
-            Vec<PriorRow>,
-        );
-        let (spans, auths, services, prior): Rows = on_pool!(store, p, DB => {
-            let mut b = QueryBuilder::<DB>::new("SELECT member_id, start_date, end_date, line_of_business, network, pcp_npi FROM eligibility_spans WHERE member_id");
-            push_in(&mut b, chunk);
-            b.push(" ORDER BY member_id, start_date");
-            let spans = b.build_query_as::<SpanRow>().fetch_all(p).await?;
-            let mut b = QueryBuilder::<DB>::new(concat!("SELECT ", crate::auths::columns!(), " FROM auth_requests WHERE member_id"));
-            push_in(&mut b, chunk);
-            let auths = b.build_query_as::<crate::auths::AuthRow>().fetch_all(p).await?;
-            let numbers: Vec<String> = auths.iter().map(|a| a.number.clone()).collect();
-            let services = if numbers.is_empty() {
-                Vec::new()
-            } else {
-                let mut b = QueryBuilder::<DB>::new("SELECT auth_number, procedure, units, approved_units, approved_from, approved_to FROM auth_services WHERE auth_number");
-                push_in(&mut b, &numbers);
-                b.push(" ORDER BY auth_number, seq");
-                b.build_query_as::<ServiceRow>().fetch_all(p).await?
-            };
-            let mut b = QueryBuilder::<DB>::new("SELECT c.number, c.member_id, c.billing_npi, c.rendering_npi, l.procedure, l.service_date, l.units, l.paid FROM claims c JOIN claim_lines l ON l.claim_number = c.number WHERE c.status NOT IN ('received', 'rejected') AND c.member_id");
-            push_in(&mut b, chunk);
-            let prior = b.build_query_as::<PriorRow>().fetch_all(p).await?;
-            (spans, auths, services, prior)
-        });
-        for (member, start, end, lob, network, pcp) in spans {
-            let id =
-                MemberId::parse(&member).map_err(|e| corrupt("eligibility_spans.member_id", e))?;
-            out.spans.entry(id).or_default().push(EligibilitySpan {
-                start,
-                end,
-                line_of_business: decode(
-                    "eligibility_spans.line_of_business",
-                    &lob,
-                    LineOfBusiness::from_code,
-                )?,
-                network,
-                pcp: pcp
-                    .as_deref()
-                    .map(|n| npi("eligibility_spans.pcp_npi", n))
-                    .transpose()?,
-            });
-        }
-        let mut services_by: HashMap<String, Vec<crate::auths::ServiceRow>> = HashMap::new();
-        for (auth, procedure, units, approved, from, to) in services {
-            services_by
-                .entry(auth)
-                .or_default()
-                .push((procedure, units, approved, from, to));
-        }
-        for a in auths {
-            let services = services_by.remove(&a.number).unwrap_or_default();
-            let auth = crate::auths::from_row(a, services)?;
-            out.auths.entry(auth.member.clone()).or_default().push(auth);
-        }
-        for r in prior {
-            let member =
-                MemberId::parse(&r.member_id).map_err(|e| corrupt("claims.member_id", e))?;
-            let billing_npi = npi("claims.billing_npi", &r.billing_npi)?;
-            out.earlier
-                .entry(member.clone())
-                .or_default()
-                .push(PriorService {
-                    claim: ClaimNumber::parse(&r.number)
-                        .map_err(|e| corrupt("claims.number", e))?,
-                    member,
-                    billing_npi,
-                    servicing_npi: r
-                        .rendering_npi
-                        .as_deref()
-                        .map(|n| npi("claims.rendering_npi", n))
-                        .transpose()?
-                        .unwrap_or(billing_npi),
-                    procedure: r.procedure,
-                    service_date: r.service_date,
-                    units: u32::try_from(r.units).map_err(|e| corrupt("claim_lines.units", e))?,
-                    paid: r.paid > 0,
-                });
-        }
-    }
-    for chunk in billing.chunks(INSERT_CHUNK) {
-        let rows: Vec<(String, bool)> = on_pool!(store, p, DB => {
-            let mut b = QueryBuilder::<DB>::new("SELECT npi, contracted FROM providers WHERE npi");
-            push_in(&mut b, chunk);
-            b.build_query_as::<(String, bool)>().fetch_all(p).await?
-        });
-        for (n, contracted) in rows {
-            out.contracted.insert(npi("providers.npi", &n)?, contracted);
-        }
-    }
-    Ok(out)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Storing outcomes
 
 /// Stores decided claims in one transaction. With `update_claims`, the claims (which must still
 /// be `received`) get their status, lines' amounts and adjustments; either way their
@@ -392,314 +175,162 @@ pub(crate) async fn record(
     Ok(())
 }
 
-pub(crate) async fn explanations(
-    store: &SqlStore,
-    claim: &ClaimNumber,
-) -> Result<Vec<LineExplanation>> {
-    const SQL: &str = "SELECT line_number, rule, explanation FROM claim_line_explanations WHERE claim_number = $1 ORDER BY line_number";
-    let rows: Vec<(i64, String, String)> = on_pool!(store, p, DB => sqlx::query_as::<DB, _>(SQL).bind(claim.as_str()).fetch_all(p).await?);
-    rows.into_iter()
-        .map(|(line, rule, text)| {
-            Ok(LineExplanation {
-                line_number: u16::try_from(line)
-                    .map_err(|e| corrupt("claim_line_explanations.line_number", e))?,
-                rule,
-                text,
-            })
-        })
-        .collect()
-}
-
-// ---------------------------------------------------------------------------------------------
-// Payment runs
-
-pub(crate) async fn payable(
-    store: &SqlStore,
-    as_of: NaiveDate,
-) -> Result<Vec<(ClaimNumber, Tin, Option<NaiveDate>)>> {
-    // A claim whose billing provider the directory does not know is left out: nothing says
-    // where its money goes (it stays unpaid, visible to the plan).
-    const SQL: &str = "SELECT c.number, pr.tin, a.adjudicated_on FROM claims c JOIN providers pr ON pr.npi = c.billing_npi \
-        LEFT JOIN claim_adjudications a ON a.claim_number = c.number \
-        WHERE c.payment_number IS NULL AND c.status IN ('paid', 'denied', 'partial') \
-        AND (a.adjudicated_on IS NULL OR a.adjudicated_on <= $1) ORDER BY pr.tin, c.number";
-    let rows: Vec<(String, String, Option<NaiveDate>)> =
-        on_pool!(store, p, DB => sqlx::query_as::<DB, _>(SQL).bind(as_of).fetch_all(p).await?);
-    rows.into_iter()
-        .map(|(n, b, on)| {
-            Ok((
-                ClaimNumber::parse(&n).map_err(|e| corrupt("claims.number", e))?,
-                Tin::parse(&b).map_err(|e| corrupt("providers.tin", e))?,
-                on,
-            ))
-        })
-        .collect()
-}
-
-pub(crate) async fn payables(store: &SqlStore, numbers: &[ClaimNumber]) -> Result<Vec<Payable>> {
-    let numbers: Vec<String> = numbers.iter().map(|n| n.to_string()).collect();
-    let claims = crate::claims::load_many(store, &numbers).await?;
-    let mut npis: Vec<String> = claims.iter().map(|c| c.billing_npi.to_string()).collect();
-    npis.sort();
-    npis.dedup();
-    let mut members: Vec<String> = claims.iter().map(|c| c.member.to_string()).collect();
-    members.sort();
-    members.dedup();
-    let mut payees: HashMap<String, Payee> = HashMap::new();
-    for chunk in npis.chunks(INSERT_CHUNK) {
-        let rows: Vec<(String, String, String, bool)> = on_pool!(store, p, DB => {
-            let mut b = QueryBuilder::<DB>::new("SELECT npi, tin, name, contracted FROM providers WHERE npi");
-            push_in(&mut b, chunk);
-            b.build_query_as::<(String, String, String, bool)>().fetch_all(p).await?
-        });
-        for (n, tin, name, contracted) in rows {
-            payees.insert(
-                n.clone(),
-                Payee {
-                    npi: npi("providers.npi", &n)?,
-                    tin: Tin::parse(&tin).map_err(|e| corrupt("providers.tin", e))?,
-                    name,
-                    contracted,
-                },
-            );
-        }
-    }
-    // The payee is the organisation billing under the TIN (the medical group or clinic) when
-    // the directory has one, else the billing provider itself.
-    let mut tins: Vec<String> = payees
-        .values()
-        .map(|p| p.tin.digits().to_string())
-        .collect();
-    tins.sort();
-    tins.dedup();
-    let mut orgs: HashMap<String, Payee> = HashMap::new();
-    for chunk in tins.chunks(INSERT_CHUNK) {
-        let rows: Vec<(String, String, String, bool)> = on_pool!(store, p, DB => {
-            let mut b = QueryBuilder::<DB>::new("SELECT npi, tin, name, contracted FROM providers WHERE kind <> 'practitioner' AND tin");
-            push_in(&mut b, chunk);
-            b.push(" ORDER BY npi");
-            b.build_query_as::<(String, String, String, bool)>().fetch_all(p).await?
-        });
-        for (n, tin, name, contracted) in rows {
-            if !orgs.contains_key(&tin) {
-                orgs.insert(
-                    tin.clone(),
-                    Payee {
-                        npi: npi("providers.npi", &n)?,
-                        tin: Tin::parse(&tin).map_err(|e| corrupt("providers.tin", e))?,
-                        name,
-                        contracted,
-                    },
-                );
-            }
-        }
-    }
-    for p in payees.values_mut() {
-        if let Some(org) = orgs.get(p.tin.digits()) {
-            *p = org.clone();
-        }
-    }
-    let mut names: HashMap<String, (String, String)> = HashMap::new();
-    for chunk in members.chunks(INSERT_CHUNK) {
-        let rows: Vec<(String, String, String)> = on_pool!(store, p, DB => {
-            let mut b = QueryBuilder::<DB>::new("SELECT id, first_name, last_name FROM members WHERE id");
-            push_in(&mut b, chunk);
-            b.build_query_as::<(String, String, String)>().fetch_all(p).await?
-        });
-        for (id, first, last) in rows {
-            names.insert(id, (first, last));
-        }
-    }
-    claims
-        .into_iter()
-        .map(|claim| {
-            // A claim billed by a provider the directory does not know cannot be paid: nothing
-            // says where the money goes.
-            let payee = payees.get(claim.billing_npi.as_str()).cloned().ok_or_else(|| {
-                StorageError::Corrupt(
-                    "claims.billing_npi: a finalized claim's billing provider is not in the directory"
-                        .into(),
-                )
-            })?;
-            let (patient_first, patient_last) =
-                names.get(claim.member.as_str()).cloned().unwrap_or_default();
-            Ok(Payable {
-                claim,
-                patient_first,
-                patient_last,
-                payee,
-            })
-        })
-        .collect()
-}
-
-pub(crate) async fn last_payment_id(store: &SqlStore) -> Result<i64> {
-    const SQL: &str = "SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM payments";
-    Ok(on_pool!(store, p, DB => sqlx::query_scalar::<DB, i64>(SQL).fetch_one(p).await?))
-}
-
-/// Stores a whole payment run in one transaction; a claim already reported elsewhere fails it all.
-pub(crate) async fn record_payments(store: &SqlStore, payments: &[NewPayment]) -> Result<()> {
-    if payments.is_empty() {
-        return Ok(());
-    }
-    on_pool!(store, p, DB => {
-        let mut tx = p.begin().await?;
-        for chunk in payments.chunks(INSERT_CHUNK / 4) {
-            let mut q = QueryBuilder::<DB>::new("INSERT INTO payments (id, number, method, paid_on, amount, payee_npi, payee_tin, payee_name, claim_count, created_at) ");
-            q.push_values(chunk, |mut b, pm| {
-                b.push_bind(pm.id).push_bind(pm.number.clone()).push_bind(pm.method.clone()).push_bind(pm.paid_on).push_bind(pm.amount.0)
-                    .push_bind(pm.payee.npi.to_string()).push_bind(pm.payee.tin.digits().to_string()).push_bind(pm.payee.name.clone())
-                    .push_bind(pm.claims.len() as i64).push_bind(pm.created_at);
-            });
-            q.build().execute(&mut *tx).await?;
-            for pm in chunk {
-                let mut q = QueryBuilder::<DB>::new("INSERT INTO remittance_files (payment_id, filename, content) ");
-                q.push_values([pm], |mut b, pm| {
-                    b.push_bind(pm.id).push_bind(pm.filename.clone()).push_bind(pm.x835.clone());
+#[async_trait::async_trait]
+impl AdjudicationStore for SqlStore {
+    async fn insert_fees(&self, fees: &[Fee]) -> Result<()> {
+        on_pool!(self, p, DB => {
+            let mut tx = p.begin().await?;
+            for chunk in fees.chunks(INSERT_CHUNK) {
+                let mut q = QueryBuilder::<DB>::new("INSERT INTO fee_schedule (procedure, description, amount, requires_auth) ");
+                q.push_values(chunk, |mut b, f| {
+                    b.push_bind(f.procedure.clone()).push_bind(f.description.clone()).push_bind(f.amount.0).push_bind(f.requires_auth);
                 });
+                q.push(" ON CONFLICT (procedure) DO UPDATE SET description = excluded.description, amount = excluded.amount, requires_auth = excluded.requires_auth");
                 q.build().execute(&mut *tx).await?;
             }
-        }
-        let links: Vec<(i64, String, String, NaiveDate)> = payments.iter().flat_map(|pm| pm.claims.iter().map(move |c| (pm.id, c.to_string(), pm.number.clone(), pm.paid_on))).collect();
-        for links in links.chunks(INSERT_CHUNK) {
-            let mut q = QueryBuilder::<DB>::new("INSERT INTO payment_claims (payment_id, claim_number) ");
-            q.push_values(links, |mut b, (id, claim, _, _)| {
-                b.push_bind(*id).push_bind(claim.clone());
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    async fn fee_schedule(&self) -> Result<Vec<Fee>> {
+        const SQL: &str = "SELECT procedure, description, amount, requires_auth FROM fee_schedule ORDER BY procedure";
+        let rows: Vec<(String, String, i64, bool)> =
+            on_pool!(self, p, DB => sqlx::query_as::<DB, _>(SQL).fetch_all(p).await?);
+        Ok(rows
+            .into_iter()
+            .map(|(procedure, description, amount, requires_auth)| Fee {
+                procedure,
+                description,
+                amount: Cents(amount),
+                requires_auth,
+            })
+            .collect())
+    }
+
+    async fn received_claims(&self, limit: i64) -> Result<Vec<Claim>> {
+        const SQL: &str = "SELECT number FROM claims WHERE status = 'received' ORDER BY received, number LIMIT $1";
+        let numbers: Vec<String> = on_pool!(self, p, DB => sqlx::query_scalar::<DB, String>(SQL).bind(limit.clamp(1, 100_000)).fetch_all(p).await?);
+        load_many(self, &numbers).await
+    }
+
+    async fn adjudication_inputs(&self, claims: &[Claim]) -> Result<AdjudicationInputs> {
+        let mut members: Vec<String> = claims.iter().map(|c| c.member.to_string()).collect();
+        members.sort();
+        members.dedup();
+        let mut billing: Vec<String> = claims.iter().map(|c| c.billing_npi.to_string()).collect();
+        billing.sort();
+        billing.dedup();
+        let mut out = AdjudicationInputs::default();
+        for chunk in members.chunks(INSERT_CHUNK) {
+            type Rows = (Vec<SpanRow>, Vec<AuthRow>, Vec<ServiceRow>, Vec<PriorRow>);
+            let (spans, auths, services, prior): Rows = on_pool!(self, p, DB => {
+                let mut b = QueryBuilder::<DB>::new(concat!("SELECT ", span_columns!(), " FROM eligibility_spans WHERE member_id"));
+                push_in(&mut b, chunk);
+                b.push(" ORDER BY member_id, start_date");
+                let spans = b.build_query_as::<SpanRow>().fetch_all(p).await?;
+                let mut b = QueryBuilder::<DB>::new(concat!("SELECT ", auth_columns!(), " FROM auth_requests WHERE member_id"));
+                push_in(&mut b, chunk);
+                let auths = b.build_query_as::<AuthRow>().fetch_all(p).await?;
+                let numbers: Vec<String> = auths.iter().map(|a| a.number.clone()).collect();
+                let services = if numbers.is_empty() {
+                    Vec::new()
+                } else {
+                    let mut b = QueryBuilder::<DB>::new(concat!("SELECT ", service_columns!(), " FROM auth_services WHERE auth_number"));
+                    push_in(&mut b, &numbers);
+                    b.push(" ORDER BY auth_number, seq");
+                    b.build_query_as::<ServiceRow>().fetch_all(p).await?
+                };
+                let mut b = QueryBuilder::<DB>::new("SELECT c.number, c.member_id, c.billing_npi, c.rendering_npi, l.procedure, l.service_date, l.units, l.paid FROM claims c JOIN claim_lines l ON l.claim_number = c.number WHERE c.status NOT IN ('received', 'rejected') AND c.member_id");
+                push_in(&mut b, chunk);
+                let prior = b.build_query_as::<PriorRow>().fetch_all(p).await?;
+                (spans, auths, services, prior)
             });
-            q.build().execute(&mut *tx).await?;
-            let mut b = QueryBuilder::<DB>::new("UPDATE claims SET payment_number = CASE number");
-            for (_, claim, number, _) in links {
-                b.push(" WHEN ").push_bind(claim.clone()).push(" THEN ").push_bind(number.clone());
+            for s in spans {
+                let id = s.member()?;
+                out.spans.entry(id).or_default().push(s.into_span()?);
             }
-            b.push(" END, payment_date = CASE number");
-            for (_, claim, _, date) in links {
-                b.push(" WHEN ").push_bind(claim.clone()).push(" THEN ").push_bind(*date);
+            let mut services_by: HashMap<String, Vec<ServiceRow>> = HashMap::new();
+            for s in services {
+                services_by
+                    .entry(s.auth_number.clone())
+                    .or_default()
+                    .push(s);
             }
-            let claims: Vec<String> = links.iter().map(|l| l.1.clone()).collect();
-            b.push(" END WHERE payment_number IS NULL AND number");
-            push_in(&mut b, &claims);
-            let changed = b.build().execute(&mut *tx).await?.rows_affected();
-            if changed != links.len() as u64 {
-                return Err(StorageError::Duplicate(format!(
-                    "{} of {} claims of the payment run were already reported on a payment",
-                    links.len() as u64 - changed,
-                    links.len()
-                )));
+            for a in auths {
+                let services = services_by.remove(&a.number).unwrap_or_default();
+                let auth = a.into_request(services)?;
+                out.auths.entry(auth.member.clone()).or_default().push(auth);
+            }
+            for r in prior {
+                let member = member_id("claims.member_id", &r.member_id)?;
+                let billing_npi = npi("claims.billing_npi", &r.billing_npi)?;
+                out.earlier
+                    .entry(member.clone())
+                    .or_default()
+                    .push(PriorService {
+                        claim: claim_number("claims.number", &r.number)?,
+                        member,
+                        billing_npi,
+                        servicing_npi: r
+                            .rendering_npi
+                            .as_deref()
+                            .map(|n| npi("claims.rendering_npi", n))
+                            .transpose()?
+                            .unwrap_or(billing_npi),
+                        procedure: r.procedure,
+                        service_date: r.service_date,
+                        units: u32::try_from(r.units)
+                            .map_err(|e| corrupt("claim_lines.units", e))?,
+                        paid: r.paid > 0,
+                    });
             }
         }
-        tx.commit().await?;
-    });
-    Ok(())
-}
-
-pub(crate) async fn try_lease(
-    store: &SqlStore,
-    name: &str,
-    holder: &str,
-    now_ms: i64,
-    ttl_ms: i64,
-) -> Result<bool> {
-    const SQL: &str = "UPDATE job_leases SET holder = $1, expires_ms = $2 WHERE name = $3 AND (expires_ms < $4 OR holder = $1)";
-    let n = on_pool!(store, p, DB => sqlx::query::<DB>(SQL).bind(holder).bind(now_ms + ttl_ms).bind(name).bind(now_ms).execute(p).await?.rows_affected());
-    Ok(n == 1)
-}
-
-pub(crate) async fn release_lease(store: &SqlStore, name: &str, holder: &str) -> Result<()> {
-    const SQL: &str = "UPDATE job_leases SET expires_ms = 0 WHERE name = $1 AND holder = $2";
-    on_pool!(store, p, DB => { sqlx::query::<DB>(SQL).bind(name).bind(holder).execute(p).await?; });
-    Ok(())
-}
-
-// ---------------------------------------------------------------------------------------------
-// The office's remittances
-
-#[derive(sqlx::FromRow)]
-struct PaymentRow {
-    id: i64,
-    number: String,
-    method: String,
-    paid_on: NaiveDate,
-    amount: i64,
-    payee_npi: String,
-    payee_tin: String,
-    payee_name: String,
-    claim_count: i64,
-}
-
-impl From<PaymentRow> for PaymentSummary {
-    fn from(r: PaymentRow) -> Self {
-        PaymentSummary {
-            id: r.id,
-            number: r.number,
-            method: r.method,
-            paid_on: r.paid_on,
-            amount: Cents(r.amount),
-            payee_npi: r.payee_npi,
-            payee_tin: r.payee_tin,
-            payee_name: r.payee_name,
-            claim_count: r.claim_count,
+        for chunk in billing.chunks(INSERT_CHUNK) {
+            let rows: Vec<(String, bool)> = on_pool!(self, p, DB => {
+                let mut b = QueryBuilder::<DB>::new("SELECT npi, contracted FROM providers WHERE npi");
+                push_in(&mut b, chunk);
+                b.build_query_as::<(String, bool)>().fetch_all(p).await?
+            });
+            for (n, contracted) in rows {
+                out.contracted.insert(npi("providers.npi", &n)?, contracted);
+            }
         }
+        Ok(out)
     }
-}
 
-const PAYMENT_COLUMNS: &str = "SELECT id, number, method, paid_on, amount, payee_npi, payee_tin, payee_name, claim_count FROM payments";
-
-pub(crate) async fn payments_in_scope(
-    store: &SqlStore,
-    scope: &Scope,
-    offset: i64,
-    limit: i64,
-) -> Result<(Vec<PaymentSummary>, i64)> {
-    let tins = scope_tins(scope);
-    if tins.is_empty() {
-        return Ok((Vec::new(), 0));
+    async fn record_adjudications(&self, done: &[Adjudicated]) -> Result<()> {
+        record(self, done, true).await
     }
-    let (rows, total): (Vec<PaymentRow>, i64) = on_pool!(store, p, DB => {
-        let mut b = QueryBuilder::<DB>::new(PAYMENT_COLUMNS);
-        b.push(" WHERE payee_tin");
-        push_in(&mut b, &tins);
-        b.push(" ORDER BY paid_on DESC, id DESC LIMIT ").push_bind(limit.clamp(1, 1_000)).push(" OFFSET ").push_bind(offset.max(0));
-        let rows = b.build_query_as::<PaymentRow>().fetch_all(p).await?;
-        let mut b = QueryBuilder::<DB>::new("SELECT CAST(COUNT(*) AS BIGINT) FROM payments WHERE payee_tin");
-        push_in(&mut b, &tins);
-        let total = b.build_query_scalar::<i64>().fetch_one(p).await?;
-        (rows, total)
-    });
-    Ok((rows.into_iter().map(PaymentSummary::from).collect(), total))
-}
 
-pub(crate) async fn payment_in_scope(
-    store: &SqlStore,
-    number: &str,
-    scope: &Scope,
-) -> Result<Option<PaymentSummary>> {
-    let tins = scope_tins(scope);
-    if tins.is_empty() {
-        return Ok(None);
+    async fn insert_adjudication_notes(&self, done: &[Adjudicated]) -> Result<()> {
+        record(self, done, false).await
     }
-    let row: Option<PaymentRow> = on_pool!(store, p, DB => {
-        let mut b = QueryBuilder::<DB>::new(PAYMENT_COLUMNS);
-        b.push(" WHERE number = ").push_bind(number.to_string()).push(" AND payee_tin");
-        push_in(&mut b, &tins);
-        b.build_query_as::<PaymentRow>().fetch_optional(p).await?
-    });
-    Ok(row.map(PaymentSummary::from))
-}
 
-pub(crate) async fn payment_claims(store: &SqlStore, payment_id: i64) -> Result<Vec<Claim>> {
-    const SQL: &str =
-        "SELECT claim_number FROM payment_claims WHERE payment_id = $1 ORDER BY claim_number";
-    let numbers: Vec<String> = on_pool!(store, p, DB => sqlx::query_scalar::<DB, String>(SQL).bind(payment_id).fetch_all(p).await?);
-    crate::claims::load_many(store, &numbers).await
-}
+    async fn line_explanations(&self, claim: &ClaimNumber) -> Result<Vec<LineExplanation>> {
+        const SQL: &str = "SELECT line_number, rule, explanation FROM claim_line_explanations WHERE claim_number = $1 ORDER BY line_number";
+        let rows: Vec<(i64, String, String)> = on_pool!(self, p, DB => sqlx::query_as::<DB, _>(SQL).bind(claim.as_str()).fetch_all(p).await?);
+        rows.into_iter()
+            .map(|(line, rule, text)| {
+                Ok(LineExplanation {
+                    line_number: u16::try_from(line)
+                        .map_err(|e| corrupt("claim_line_explanations.line_number", e))?,
+                    rule,
+                    text,
+                })
+            })
+            .collect()
+    }
 
-pub(crate) async fn remittance_file(
-    store: &SqlStore,
-    payment_id: i64,
-) -> Result<Option<(String, String)>> {
-    const SQL: &str = "SELECT filename, content FROM remittance_files WHERE payment_id = $1";
-    Ok(
-        on_pool!(store, p, DB => sqlx::query_as::<DB, (String, String)>(SQL).bind(payment_id).fetch_optional(p).await?),
-    )
+    async fn try_lease(&self, name: &str, holder: &str, now_ms: i64, ttl_ms: i64) -> Result<bool> {
+        const SQL: &str = "UPDATE job_leases SET holder = $1, expires_ms = $2 WHERE name = $3 AND (expires_ms < $4 OR holder = $1)";
+        let n = on_pool!(self, p, DB => sqlx::query::<DB>(SQL).bind(holder).bind(now_ms + ttl_ms).bind(name).bind(now_ms).execute(p).await?.rows_affected());
+        Ok(n == 1)
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> Result<()> {
+        const SQL: &str = "UPDATE job_leases SET expires_ms = 0 WHERE name = $1 AND holder = $2";
+        on_pool!(self, p, DB => { sqlx::query::<DB>(SQL).bind(name).bind(holder).execute(p).await?; });
+        Ok(())
+    }
 }

@@ -1,18 +1,58 @@
 //! 837 intake: the interchanges received (with the 999 and 277CA sent back), the outcome of each
 //! claim in them, the accepted claims stored with the interchange in one transaction, and the
-//! counters that number claims and outbound interchanges.
+//! counters that number claims and outbound interchanges ([`IntakeStore`]).
 
+use crate::claims::insert_claims_in;
 use crate::error::corrupt;
-use crate::plan::decode;
-use crate::pool::{INSERT_CHUNK, SqlStore};
+use crate::pool::SqlStore;
+use crate::rows::{SpanRow, claim_number, decode, member_id, npi, span_columns, tin};
+use crate::sql::{INSERT_CHUNK, push_in};
 use crate::{Result, StorageError, on_pool};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use domain::claim::Claim;
 use domain::member::EligibilitySpan;
-use domain::plan::LineOfBusiness;
 use domain::{Cents, ClaimNumber, MemberId, Npi, Tin};
 use sqlx::QueryBuilder;
 use std::collections::HashMap;
+
+#[async_trait::async_trait]
+pub trait IntakeStore: Send + Sync {
+    /// The members (with their eligibility) and providers (with their TIN) an 837 batch names,
+    /// read in bulk; unknown ones are absent.
+    async fn intake_lookup(&self, members: &[MemberId], npis: &[Npi]) -> Result<IntakeLookup>;
+    /// Reserves `n` new claim numbers and returns the first sequence number
+    /// (`ClaimNumber::from_sequence`): never one already handed out or stored, whatever runs at
+    /// the same time. A reservation not used leaves a gap, nothing more.
+    async fn reserve_claim_numbers(&self, n: u64) -> Result<u64>;
+    /// Reserves `n` control numbers for interchanges the plan sends (999, 277CA).
+    async fn reserve_control_numbers(&self, n: u64) -> Result<u64>;
+    /// Records an interchange with its accepted claims (status Received) and the outcome of each
+    /// claim, in ONE transaction: a failure anywhere leaves nothing. Recording a second accepted
+    /// interchange with the same sender and ISA13, or the same bytes, fails with `Duplicate`.
+    async fn store_interchange(
+        &self,
+        interchange: &NewInterchange,
+        claims: &[Claim],
+        results: &[IntakeClaimResult],
+    ) -> Result<i64>;
+    /// The stored, not rejected, interchange with these bytes (hex SHA-256).
+    async fn interchange_by_hash(&self, sha256: &str) -> Result<Option<InterchangeRecord>>;
+    /// The stored, not rejected, interchange from this sender (ISA05/ISA06) with this ISA13.
+    async fn interchange_by_control(
+        &self,
+        qualifier: &str,
+        sender: &str,
+        control: &str,
+    ) -> Result<Option<InterchangeRecord>>;
+    /// One interchange; with `org`, `None` unless that organisation submitted it.
+    async fn interchange(&self, id: i64, org: Option<i64>) -> Result<Option<InterchangeRecord>>;
+    /// The 999 (or TA1), 277CA and findings sent back for an interchange.
+    async fn interchange_acks(&self, id: i64) -> Result<Option<StoredAcks>>;
+    /// The outcome of each claim of an interchange, in file order.
+    async fn interchange_results(&self, id: i64) -> Result<Vec<IntakeClaimResult>>;
+    /// An organisation's submissions, newest first.
+    async fn interchanges_of_org(&self, org: i64, limit: i64) -> Result<Vec<InterchangeRecord>>;
+}
 
 /// How an interchange fared at the envelope and 999 level (the claims' own outcomes are counted
 /// apart).
@@ -125,82 +165,6 @@ pub struct IntakeLookup {
     pub providers: HashMap<Npi, Tin>,
 }
 
-pub(crate) async fn lookup(
-    store: &SqlStore,
-    members: &[MemberId],
-    npis: &[Npi],
-) -> Result<IntakeLookup> {
-    let mut out = IntakeLookup::default();
-    type SpanRow = (
-        String,
-        NaiveDate,
-        Option<NaiveDate>,
-        String,
-        String,
-        Option<String>,
-    );
-    for chunk in members.chunks(INSERT_CHUNK) {
-        let rows: Vec<(String,)> = on_pool!(store, p, DB => {
-            let mut b = QueryBuilder::<DB>::new("SELECT id FROM members WHERE id IN (");
-            let mut list = b.separated(", ");
-            for m in chunk {
-                list.push_bind(m.as_str().to_string());
-            }
-            b.push(")");
-            b.build_query_as::<(String,)>().fetch_all(p).await?
-        });
-        for (id,) in rows {
-            let id = MemberId::parse(&id).map_err(|e| corrupt("members.id", e))?;
-            out.members.entry(id).or_default();
-        }
-        let spans: Vec<SpanRow> = on_pool!(store, p, DB => {
-            let mut b = QueryBuilder::<DB>::new("SELECT member_id, start_date, end_date, line_of_business, network, pcp_npi FROM eligibility_spans WHERE member_id IN (");
-            let mut list = b.separated(", ");
-            for m in chunk {
-                list.push_bind(m.as_str().to_string());
-            }
-            b.push(") ORDER BY member_id, start_date");
-            b.build_query_as::<SpanRow>().fetch_all(p).await?
-        });
-        for (id, start, end, lob, network, pcp) in spans {
-            let id = MemberId::parse(&id).map_err(|e| corrupt("eligibility_spans.member_id", e))?;
-            let span = EligibilitySpan {
-                start,
-                end,
-                line_of_business: decode(
-                    "eligibility_spans.line_of_business",
-                    &lob,
-                    LineOfBusiness::from_code,
-                )?,
-                network,
-                pcp: pcp
-                    .map(|n| Npi::parse(&n))
-                    .transpose()
-                    .map_err(|e| corrupt("eligibility_spans.pcp_npi", e))?,
-            };
-            out.members.entry(id).or_default().push(span);
-        }
-    }
-    for chunk in npis.chunks(INSERT_CHUNK) {
-        let rows: Vec<(String, String)> = on_pool!(store, p, DB => {
-            let mut b = QueryBuilder::<DB>::new("SELECT npi, tin FROM providers WHERE npi IN (");
-            let mut list = b.separated(", ");
-            for n in chunk {
-                list.push_bind(n.as_str().to_string());
-            }
-            b.push(")");
-            b.build_query_as::<(String, String)>().fetch_all(p).await?
-        });
-        for (npi, tin) in rows {
-            out.providers.insert(
-                Npi::parse(&npi).map_err(|e| corrupt("providers.npi", e))?,
-                Tin::parse(&tin).map_err(|e| corrupt("providers.tin", e))?,
-            );
-        }
-    }
-    Ok(out)
-}
-
 /// Reserves `n` consecutive values of a counter and returns the first. The first UPDATE takes
 /// the counter's lock (a row lock on PostgreSQL, the write lock on SQLite), so concurrent
 /// reservations, from any number of portal instances, never overlap. Claim numbers also skip
@@ -223,42 +187,6 @@ pub(crate) async fn reserve(store: &SqlStore, name: &'static str, n: u64) -> Res
         start
     });
     u64::try_from(start).map_err(|e| corrupt("intake_counters.next", e))
-}
-
-/// One transaction: the interchange record, its accepted claims (with their lines) and the
-/// outcome of every claim. A unique-constraint failure (the same interchange stored already)
-/// is `Duplicate`; any failure leaves nothing behind.
-pub(crate) async fn store_interchange(
-    store: &SqlStore,
-    ix: &NewInterchange,
-    claims: &[Claim],
-    results: &[IntakeClaimResult],
-) -> Result<i64> {
-    const INSERT: &str = "INSERT INTO interchanges (sender_qualifier, sender_id, control_number, sha256, received_at, submitter_user, submitter_org, submitter_name, source, file_name, bytes, forms, status, claims_accepted, claims_rejected, ack_999, ack_277ca, findings) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id";
-    let id: i64 = on_pool!(store, p, DB => {
-        let mut tx = p.begin().await?;
-        let id: i64 = sqlx::query_scalar::<DB, i64>(INSERT)
-            .bind(&ix.sender_qualifier).bind(&ix.sender_id).bind(&ix.control_number).bind(&ix.sha256)
-            .bind(ix.received_at).bind(ix.submitter_user).bind(ix.submitter_org).bind(&ix.submitter_name)
-            .bind(&ix.source).bind(&ix.file_name).bind(ix.bytes).bind(&ix.forms).bind(ix.status.code())
-            .bind(ix.claims_accepted).bind(ix.claims_rejected).bind(&ix.ack_999).bind(&ix.ack_277ca).bind(&ix.findings)
-            .fetch_one(&mut *tx).await?;
-        crate::claims::insert_claims_in!(tx, claims, DB);
-        for chunk in results.chunks(INSERT_CHUNK) {
-            let mut q = QueryBuilder::<DB>::new(
-                "INSERT INTO interchange_claims (interchange_id, seq, set_control, patient_account, member_id, billing_npi, charge, claim_number, status_code, reason) ",
-            );
-            q.push_values(chunk, |mut b, r| {
-                b.push_bind(id).push_bind(r.seq).push_bind(&r.set_control).push_bind(&r.patient_account).push_bind(&r.member_id)
-                    .push_bind(&r.billing_npi).push_bind(r.charge.0).push_bind(r.claim_number.as_ref().map(|n| n.as_str().to_string()))
-                    .push_bind(&r.status_code).push_bind(&r.reason);
-            });
-            q.build().execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        id
-    });
-    Ok(id)
 }
 
 #[derive(sqlx::FromRow)]
@@ -310,113 +238,180 @@ fn record(r: Row) -> Result<InterchangeRecord> {
     })
 }
 
-/// The stored (not rejected) interchange with these bytes.
-pub(crate) async fn by_hash(store: &SqlStore, sha256: &str) -> Result<Option<InterchangeRecord>> {
-    let sql = format!("{COLUMNS} WHERE sha256 = $1 AND status <> 'rejected'");
-    let row: Option<Row> = on_pool!(store, p, DB => sqlx::query_as::<DB, Row>(sqlx::AssertSqlSafe(sql)).bind(sha256).fetch_optional(p).await?);
-    row.map(record).transpose()
+#[derive(sqlx::FromRow)]
+struct ResultRow {
+    seq: i64,
+    set_control: String,
+    patient_account: String,
+    member_id: String,
+    billing_npi: String,
+    charge: i64,
+    claim_number: Option<String>,
+    status_code: String,
+    reason: String,
 }
 
-/// The stored (not rejected) interchange with this sender and ISA13.
-pub(crate) async fn by_control(
-    store: &SqlStore,
-    qualifier: &str,
-    sender: &str,
-    control: &str,
-) -> Result<Option<InterchangeRecord>> {
-    let sql = format!(
-        "{COLUMNS} WHERE sender_qualifier = $1 AND sender_id = $2 AND control_number = $3 AND status <> 'rejected'"
-    );
-    let row: Option<Row> = on_pool!(store, p, DB => sqlx::query_as::<DB, Row>(sqlx::AssertSqlSafe(sql)).bind(qualifier).bind(sender).bind(control).fetch_optional(p).await?);
-    row.map(record).transpose()
-}
+#[async_trait::async_trait]
+impl IntakeStore for SqlStore {
+    async fn reserve_claim_numbers(&self, n: u64) -> Result<u64> {
+        reserve(self, "claim", n).await
+    }
 
-/// One interchange; with `org`, only when that organisation submitted it.
-pub(crate) async fn get(
-    store: &SqlStore,
-    id: i64,
-    org: Option<i64>,
-) -> Result<Option<InterchangeRecord>> {
-    let row: Option<Row> = match org {
-        Some(org) => {
-            let sql = format!("{COLUMNS} WHERE id = $1 AND submitter_org = $2");
-            on_pool!(store, p, DB => sqlx::query_as::<DB, Row>(sqlx::AssertSqlSafe(sql)).bind(id).bind(org).fetch_optional(p).await?)
+    async fn reserve_control_numbers(&self, n: u64) -> Result<u64> {
+        reserve(self, "interchange", n).await
+    }
+
+    async fn intake_lookup(&self, members: &[MemberId], npis: &[Npi]) -> Result<IntakeLookup> {
+        let mut out = IntakeLookup::default();
+        for chunk in members.chunks(INSERT_CHUNK) {
+            let chunk: Vec<String> = chunk.iter().map(|m| m.as_str().to_string()).collect();
+            let (ids, spans): (Vec<String>, Vec<SpanRow>) = on_pool!(self, p, DB => {
+                let mut b = QueryBuilder::<DB>::new("SELECT id FROM members WHERE id");
+                push_in(&mut b, &chunk);
+                let ids = b.build_query_scalar::<String>().fetch_all(p).await?;
+                let mut b = QueryBuilder::<DB>::new(concat!("SELECT ", span_columns!(), " FROM eligibility_spans WHERE member_id"));
+                push_in(&mut b, &chunk);
+                b.push(" ORDER BY member_id, start_date");
+                let spans = b.build_query_as::<SpanRow>().fetch_all(p).await?;
+                (ids, spans)
+            });
+            for id in ids {
+                out.members
+                    .entry(member_id("members.id", &id)?)
+                    .or_default();
+            }
+            for s in spans {
+                let id = s.member()?;
+                out.members.entry(id).or_default().push(s.into_span()?);
+            }
         }
-        None => {
-            let sql = format!("{COLUMNS} WHERE id = $1");
-            on_pool!(store, p, DB => sqlx::query_as::<DB, Row>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await?)
+        for chunk in npis.chunks(INSERT_CHUNK) {
+            let chunk: Vec<String> = chunk.iter().map(|n| n.as_str().to_string()).collect();
+            let rows: Vec<(String, String)> = on_pool!(self, p, DB => {
+                let mut b = QueryBuilder::<DB>::new("SELECT npi, tin FROM providers WHERE npi");
+                push_in(&mut b, &chunk);
+                b.build_query_as::<(String, String)>().fetch_all(p).await?
+            });
+            for (n, t) in rows {
+                out.providers
+                    .insert(npi("providers.npi", &n)?, tin("providers.tin", &t)?);
+            }
         }
-    };
-    row.map(record).transpose()
-}
+        Ok(out)
+    }
 
-/// An organisation's submissions, newest first.
-pub(crate) async fn of_org(
-    store: &SqlStore,
-    org: i64,
-    limit: i64,
-) -> Result<Vec<InterchangeRecord>> {
-    let sql =
-        format!("{COLUMNS} WHERE submitter_org = $1 ORDER BY received_at DESC, id DESC LIMIT $2");
-    let rows: Vec<Row> = on_pool!(store, p, DB => sqlx::query_as::<DB, Row>(sqlx::AssertSqlSafe(sql)).bind(org).bind(limit.clamp(1, 1000)).fetch_all(p).await?);
-    rows.into_iter().map(record).collect()
-}
+    /// One transaction: the interchange record, its accepted claims (with their lines) and the
+    /// outcome of every claim. A unique-constraint failure (the same interchange stored already)
+    /// is `Duplicate`; any failure leaves nothing behind.
+    async fn store_interchange(
+        &self,
+        ix: &NewInterchange,
+        claims: &[Claim],
+        results: &[IntakeClaimResult],
+    ) -> Result<i64> {
+        const INSERT: &str = "INSERT INTO interchanges (sender_qualifier, sender_id, control_number, sha256, received_at, submitter_user, submitter_org, submitter_name, source, file_name, bytes, forms, status, claims_accepted, claims_rejected, ack_999, ack_277ca, findings) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id";
+        let id: i64 = on_pool!(self, p, DB => {
+            let mut tx = p.begin().await?;
+            let id: i64 = sqlx::query_scalar::<DB, i64>(INSERT)
+                .bind(&ix.sender_qualifier).bind(&ix.sender_id).bind(&ix.control_number).bind(&ix.sha256)
+                .bind(ix.received_at).bind(ix.submitter_user).bind(ix.submitter_org).bind(&ix.submitter_name)
+                .bind(&ix.source).bind(&ix.file_name).bind(ix.bytes).bind(&ix.forms).bind(ix.status.code())
+                .bind(ix.claims_accepted).bind(ix.claims_rejected).bind(&ix.ack_999).bind(&ix.ack_277ca).bind(&ix.findings)
+                .fetch_one(&mut *tx).await?;
+            insert_claims_in!(tx, claims, DB);
+            for chunk in results.chunks(INSERT_CHUNK) {
+                let mut q = QueryBuilder::<DB>::new(
+                    "INSERT INTO interchange_claims (interchange_id, seq, set_control, patient_account, member_id, billing_npi, charge, claim_number, status_code, reason) ",
+                );
+                q.push_values(chunk, |mut b, r| {
+                    b.push_bind(id).push_bind(r.seq).push_bind(&r.set_control).push_bind(&r.patient_account).push_bind(&r.member_id)
+                        .push_bind(&r.billing_npi).push_bind(r.charge.0).push_bind(r.claim_number.as_ref().map(|n| n.as_str().to_string()))
+                        .push_bind(&r.status_code).push_bind(&r.reason);
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            id
+        });
+        Ok(id)
+    }
 
-pub(crate) async fn acks(store: &SqlStore, id: i64) -> Result<Option<StoredAcks>> {
-    const SQL: &str = "SELECT ack_999, ack_277ca, findings FROM interchanges WHERE id = $1";
-    let row: Option<(String, Option<String>, String)> =
-        on_pool!(store, p, DB => sqlx::query_as::<DB, _>(SQL).bind(id).fetch_optional(p).await?);
-    Ok(row.map(|(ack_999, ack_277ca, findings)| StoredAcks {
-        ack_999,
-        ack_277ca,
-        findings,
-    }))
-}
+    /// The stored (not rejected) interchange with these bytes.
+    async fn interchange_by_hash(&self, sha256: &str) -> Result<Option<InterchangeRecord>> {
+        let sql = format!("{COLUMNS} WHERE sha256 = $1 AND status <> 'rejected'");
+        let row: Option<Row> = on_pool!(self, p, DB => sqlx::query_as::<DB, Row>(sqlx::AssertSqlSafe(sql)).bind(sha256).fetch_optional(p).await?);
+        row.map(record).transpose()
+    }
 
-type ResultRow = (
-    i64,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    Option<String>,
-    String,
-    String,
-);
+    /// The stored (not rejected) interchange with this sender and ISA13.
+    async fn interchange_by_control(
+        &self,
+        qualifier: &str,
+        sender: &str,
+        control: &str,
+    ) -> Result<Option<InterchangeRecord>> {
+        let sql = format!(
+            "{COLUMNS} WHERE sender_qualifier = $1 AND sender_id = $2 AND control_number = $3 AND status <> 'rejected'"
+        );
+        let row: Option<Row> = on_pool!(self, p, DB => sqlx::query_as::<DB, Row>(sqlx::AssertSqlSafe(sql)).bind(qualifier).bind(sender).bind(control).fetch_optional(p).await?);
+        row.map(record).transpose()
+    }
 
-pub(crate) async fn results(store: &SqlStore, id: i64) -> Result<Vec<IntakeClaimResult>> {
-    const SQL: &str = "SELECT seq, set_control, patient_account, member_id, billing_npi, charge, claim_number, status_code, reason FROM interchange_claims WHERE interchange_id = $1 ORDER BY seq";
-    let rows: Vec<ResultRow> =
-        on_pool!(store, p, DB => sqlx::query_as::<DB, ResultRow>(SQL).bind(id).fetch_all(p).await?);
-    rows.into_iter()
-        .map(
-            |(
-                seq,
-                set_control,
-                patient_account,
-                member_id,
-                billing_npi,
-                charge,
-                number,
-                status_code,
-                reason,
-            )| {
+    /// One interchange; with `org`, only when that organisation submitted it.
+    async fn interchange(&self, id: i64, org: Option<i64>) -> Result<Option<InterchangeRecord>> {
+        let row: Option<Row> = match org {
+            Some(org) => {
+                let sql = format!("{COLUMNS} WHERE id = $1 AND submitter_org = $2");
+                on_pool!(self, p, DB => sqlx::query_as::<DB, Row>(sqlx::AssertSqlSafe(sql)).bind(id).bind(org).fetch_optional(p).await?)
+            }
+            None => {
+                let sql = format!("{COLUMNS} WHERE id = $1");
+                on_pool!(self, p, DB => sqlx::query_as::<DB, Row>(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await?)
+            }
+        };
+        row.map(record).transpose()
+    }
+
+    async fn interchange_acks(&self, id: i64) -> Result<Option<StoredAcks>> {
+        const SQL: &str = "SELECT ack_999, ack_277ca, findings FROM interchanges WHERE id = $1";
+        let row: Option<(String, Option<String>, String)> =
+            on_pool!(self, p, DB => sqlx::query_as::<DB, _>(SQL).bind(id).fetch_optional(p).await?);
+        Ok(row.map(|(ack_999, ack_277ca, findings)| StoredAcks {
+            ack_999,
+            ack_277ca,
+            findings,
+        }))
+    }
+
+    async fn interchange_results(&self, id: i64) -> Result<Vec<IntakeClaimResult>> {
+        const SQL: &str = "SELECT seq, set_control, patient_account, member_id, billing_npi, charge, claim_number, status_code, reason FROM interchange_claims WHERE interchange_id = $1 ORDER BY seq";
+        let rows: Vec<ResultRow> = on_pool!(self, p, DB => sqlx::query_as::<DB, ResultRow>(SQL).bind(id).fetch_all(p).await?);
+        rows.into_iter()
+            .map(|r| {
                 Ok(IntakeClaimResult {
-                    seq,
-                    set_control,
-                    patient_account,
-                    member_id,
-                    billing_npi,
-                    charge: Cents(charge),
-                    claim_number: number
-                        .map(|n| ClaimNumber::parse(&n))
-                        .transpose()
-                        .map_err(|e| corrupt("interchange_claims.claim_number", e))?,
-                    status_code,
-                    reason,
+                    seq: r.seq,
+                    set_control: r.set_control,
+                    patient_account: r.patient_account,
+                    member_id: r.member_id,
+                    billing_npi: r.billing_npi,
+                    charge: Cents(r.charge),
+                    claim_number: r
+                        .claim_number
+                        .map(|n| claim_number("interchange_claims.claim_number", &n))
+                        .transpose()?,
+                    status_code: r.status_code,
+                    reason: r.reason,
                 })
-            },
-        )
-        .collect()
+            })
+            .collect()
+    }
+
+    /// An organisation's submissions, newest first.
+    async fn interchanges_of_org(&self, org: i64, limit: i64) -> Result<Vec<InterchangeRecord>> {
+        let sql = format!(
+            "{COLUMNS} WHERE submitter_org = $1 ORDER BY received_at DESC, id DESC LIMIT $2"
+        );
+        let rows: Vec<Row> = on_pool!(self, p, DB => sqlx::query_as::<DB, Row>(sqlx::AssertSqlSafe(sql)).bind(org).bind(limit.clamp(1, 1000)).fetch_all(p).await?);
+        rows.into_iter().map(record).collect()
+    }
 }

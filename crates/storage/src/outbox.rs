@@ -1,10 +1,18 @@
 //! Messages to people (registration decisions, activation links), queued in the database in the
 //! same transaction as the change they announce. A mail transport sends and marks them; the
-//! demo shows them on a page.
+//! demo shows them on a page ([`OutboxStore`]).
 
 use crate::pool::SqlStore;
 use crate::{Result, on_pool};
 use chrono::{DateTime, Utc};
+
+#[async_trait::async_trait]
+pub trait OutboxStore: Send + Sync {
+    async fn enqueue_message(&self, message: &NewMessage) -> Result<i64>;
+    /// Newest first.
+    async fn outbox(&self, limit: i64) -> Result<Vec<OutboxMessage>>;
+    async fn mark_sent(&self, id: i64, at: DateTime<Utc>) -> Result<()>;
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewMessage {
@@ -37,33 +45,36 @@ type Row = (
 pub(crate) const INSERT: &str =
     "INSERT INTO outbox (to_addr, subject, body, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
 
-pub(crate) async fn enqueue(store: &SqlStore, m: &NewMessage) -> Result<i64> {
-    Ok(
-        on_pool!(store, p, DB => sqlx::query_scalar::<DB, i64>(INSERT)
-        .bind(&m.to_addr).bind(&m.subject).bind(&m.body).bind(m.created_at)
-        .fetch_one(p).await?),
-    )
-}
-
-pub(crate) async fn list(store: &SqlStore, limit: i64) -> Result<Vec<OutboxMessage>> {
-    const SQL: &str = "SELECT id, to_addr, subject, body, created_at, sent_at FROM outbox ORDER BY id DESC LIMIT $1";
-    let rows: Vec<Row> = on_pool!(store, p, DB => sqlx::query_as::<DB, Row>(SQL).bind(limit.clamp(1, 10_000)).fetch_all(p).await?);
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, to_addr, subject, body, created_at, sent_at)| OutboxMessage {
-                id,
-                to_addr,
-                subject,
-                body,
-                created_at,
-                sent_at,
-            },
+#[async_trait::async_trait]
+impl OutboxStore for SqlStore {
+    async fn enqueue_message(&self, m: &NewMessage) -> Result<i64> {
+        Ok(
+            on_pool!(self, p, DB => sqlx::query_scalar::<DB, i64>(INSERT)
+            .bind(&m.to_addr).bind(&m.subject).bind(&m.body).bind(m.created_at)
+            .fetch_one(p).await?),
         )
-        .collect())
-}
+    }
 
-pub(crate) async fn mark_sent(store: &SqlStore, id: i64, at: DateTime<Utc>) -> Result<()> {
-    on_pool!(store, p, DB => { sqlx::query::<DB>("UPDATE outbox SET sent_at = $1 WHERE id = $2").bind(at).bind(id).execute(p).await?; });
-    Ok(())
+    async fn outbox(&self, limit: i64) -> Result<Vec<OutboxMessage>> {
+        const SQL: &str = "SELECT id, to_addr, subject, body, created_at, sent_at FROM outbox ORDER BY id DESC LIMIT $1";
+        let rows: Vec<Row> = on_pool!(self, p, DB => sqlx::query_as::<DB, Row>(SQL).bind(limit.clamp(1, 10_000)).fetch_all(p).await?);
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, to_addr, subject, body, created_at, sent_at)| OutboxMessage {
+                    id,
+                    to_addr,
+                    subject,
+                    body,
+                    created_at,
+                    sent_at,
+                },
+            )
+            .collect())
+    }
+
+    async fn mark_sent(&self, id: i64, at: DateTime<Utc>) -> Result<()> {
+        on_pool!(self, p, DB => { sqlx::query::<DB>("UPDATE outbox SET sent_at = $1 WHERE id = $2").bind(at).bind(id).execute(p).await?; });
+        Ok(())
+    }
 }

@@ -3,12 +3,26 @@
 //! On open: the keys are checked against the fingerprints the database recorded (another key
 //! file, or one older than a rotation, is refused before anything is written); the first keyed
 //! open signs the audit head; TOTP secrets still stored in clear (before this version) are
-//! encrypted, in one transaction.
+//! encrypted, in one transaction. [`SecretStore`] re-encrypts them all after a key rotation.
 
 use crate::pool::SqlStore;
 use crate::{Result, StorageError, on_pool};
 use chrono::Utc;
 use domain::keys::{KeyKind, Keyring, SealError};
+
+#[async_trait::async_trait]
+pub trait SecretStore: Send + Sync {
+    /// Re-encrypts every TOTP secret (enrolled and pending) under the current TOTP key, in one
+    /// transaction; returns how many were rewritten (`portal admin rotate-keys`).
+    async fn reseal_totp_secrets(&self) -> Result<u64>;
+}
+
+#[async_trait::async_trait]
+impl SecretStore for SqlStore {
+    async fn reseal_totp_secrets(&self) -> Result<u64> {
+        reseal(self, true).await
+    }
+}
 
 /// What a sealed TOTP secret is bound to: its column and row.
 pub(crate) fn user_context(user_id: i64) -> String {

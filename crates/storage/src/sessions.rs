@@ -1,12 +1,32 @@
 //! Server-side sessions. The cookie carries a random token; the database keeps only its SHA-256,
 //! so a copy of the database does not hand out live sessions. Each row names its user, so all of
-//! a user's sessions can be ended at once (password or MFA reset, deactivation).
+//! a user's sessions can be ended at once (password or MFA reset, deactivation) ([`SessionStore`]).
 
-use crate::plan::decode;
 use crate::pool::SqlStore;
+use crate::rows::decode;
 use crate::{Result, on_pool};
 use chrono::{DateTime, Utc};
 use domain::session::SessionStage;
+
+#[async_trait::async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn create_session(&self, session: &NewSession) -> Result<()>;
+    async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>>;
+    async fn touch_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<()>;
+    async fn set_session_stage(&self, token_hash: &str, stage: SessionStage) -> Result<()>;
+    /// During MFA enrolment: the secret shown in the QR code (sealed like an enrolled one).
+    async fn set_pending_totp(&self, token_hash: &str, secret: Option<&str>) -> Result<()>;
+    async fn end_session(&self, token_hash: &str) -> Result<()>;
+    /// Ends every session of the user but `keep`; returns how many ended.
+    async fn end_user_sessions(&self, user_id: i64, keep: Option<&str>) -> Result<u64>;
+    async fn user_sessions(&self, user_id: i64) -> Result<Vec<SessionRecord>>;
+    /// Deletes sessions idle since before `idle_before` or created before `created_before`.
+    async fn purge_sessions(
+        &self,
+        idle_before: DateTime<Utc>,
+        created_before: DateTime<Utc>,
+    ) -> Result<u64>;
+}
 
 #[derive(Debug, Clone)]
 pub struct NewSession {
@@ -87,82 +107,73 @@ impl SessionRow {
 const COLUMNS: &str =
     "token_hash, user_id, stage, csrf, created_at, last_seen, source, user_agent, pending_totp";
 
-pub(crate) async fn create(store: &SqlStore, s: &NewSession) -> Result<()> {
-    const SQL: &str = "INSERT INTO sessions (token_hash, user_id, stage, csrf, created_at, last_seen, source, user_agent) \
-                       VALUES ($1, $2, $3, $4, $5, $5, $6, $7)";
-    on_pool!(store, p, DB => { sqlx::query::<DB>(SQL)
-        .bind(&s.token_hash).bind(s.user_id).bind(s.stage.code()).bind(&s.csrf).bind(s.created_at)
-        .bind(&s.source).bind(&s.user_agent)
-        .execute(p).await?; });
-    Ok(())
-}
+#[async_trait::async_trait]
+impl SessionStore for SqlStore {
+    async fn create_session(&self, s: &NewSession) -> Result<()> {
+        const SQL: &str = "INSERT INTO sessions (token_hash, user_id, stage, csrf, created_at, last_seen, source, user_agent) \
+                           VALUES ($1, $2, $3, $4, $5, $5, $6, $7)";
+        on_pool!(self, p, DB => { sqlx::query::<DB>(SQL)
+            .bind(&s.token_hash).bind(s.user_id).bind(s.stage.code()).bind(&s.csrf).bind(s.created_at)
+            .bind(&s.source).bind(&s.user_agent)
+            .execute(p).await?; });
+        Ok(())
+    }
 
-pub(crate) async fn get(store: &SqlStore, token_hash: &str) -> Result<Option<SessionRecord>> {
-    let sql = format!("SELECT {COLUMNS} FROM sessions WHERE token_hash = $1");
-    let row: Option<SessionRow> = on_pool!(store, p, DB => sqlx::query_as::<DB, SessionRow>(sqlx::AssertSqlSafe(sql)).bind(token_hash).fetch_optional(p).await?);
-    row.map(|r| r.into_record(&store.keys)).transpose()
-}
+    async fn session(&self, token_hash: &str) -> Result<Option<SessionRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM sessions WHERE token_hash = $1");
+        let row: Option<SessionRow> = on_pool!(self, p, DB => sqlx::query_as::<DB, SessionRow>(sqlx::AssertSqlSafe(sql)).bind(token_hash).fetch_optional(p).await?);
+        row.map(|r| r.into_record(&self.keys)).transpose()
+    }
 
-pub(crate) async fn touch(store: &SqlStore, token_hash: &str, now: DateTime<Utc>) -> Result<()> {
-    on_pool!(store, p, DB => { sqlx::query::<DB>("UPDATE sessions SET last_seen = $1 WHERE token_hash = $2").bind(now).bind(token_hash).execute(p).await?; });
-    Ok(())
-}
+    async fn touch_session(&self, token_hash: &str, now: DateTime<Utc>) -> Result<()> {
+        on_pool!(self, p, DB => { sqlx::query::<DB>("UPDATE sessions SET last_seen = $1 WHERE token_hash = $2").bind(now).bind(token_hash).execute(p).await?; });
+        Ok(())
+    }
 
-pub(crate) async fn set_stage(
-    store: &SqlStore,
-    token_hash: &str,
-    stage: SessionStage,
-) -> Result<()> {
-    on_pool!(store, p, DB => { sqlx::query::<DB>("UPDATE sessions SET stage = $1 WHERE token_hash = $2").bind(stage.code()).bind(token_hash).execute(p).await?; });
-    Ok(())
-}
+    async fn set_session_stage(&self, token_hash: &str, stage: SessionStage) -> Result<()> {
+        on_pool!(self, p, DB => { sqlx::query::<DB>("UPDATE sessions SET stage = $1 WHERE token_hash = $2").bind(stage.code()).bind(token_hash).execute(p).await?; });
+        Ok(())
+    }
 
-pub(crate) async fn set_pending_totp(
-    store: &SqlStore,
-    token_hash: &str,
-    secret: Option<&str>,
-) -> Result<()> {
-    // Sealed like the enrolled secret: a copy of the database must not show it either.
-    let secret = secret.map(|s| {
-        store
-            .keys
-            .seal(s, &crate::secrets::session_context(token_hash))
-    });
-    on_pool!(store, p, DB => { sqlx::query::<DB>("UPDATE sessions SET pending_totp = $1 WHERE token_hash = $2").bind(secret).bind(token_hash).execute(p).await?; });
-    Ok(())
-}
+    async fn set_pending_totp(&self, token_hash: &str, secret: Option<&str>) -> Result<()> {
+        // Sealed like the enrolled secret: a copy of the database must not show it either.
+        let secret = secret.map(|s| {
+            self.keys
+                .seal(s, &crate::secrets::session_context(token_hash))
+        });
+        on_pool!(self, p, DB => { sqlx::query::<DB>("UPDATE sessions SET pending_totp = $1 WHERE token_hash = $2").bind(secret).bind(token_hash).execute(p).await?; });
+        Ok(())
+    }
 
-pub(crate) async fn end(store: &SqlStore, token_hash: &str) -> Result<()> {
-    on_pool!(store, p, DB => { sqlx::query::<DB>("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(p).await?; });
-    Ok(())
-}
+    async fn end_session(&self, token_hash: &str) -> Result<()> {
+        on_pool!(self, p, DB => { sqlx::query::<DB>("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(p).await?; });
+        Ok(())
+    }
 
-pub(crate) async fn end_for_user(
-    store: &SqlStore,
-    user_id: i64,
-    keep: Option<&str>,
-) -> Result<u64> {
-    Ok(
-        on_pool!(store, p, DB => sqlx::query::<DB>("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
-        .bind(user_id).bind(keep.unwrap_or("")).execute(p).await?.rows_affected()),
-    )
-}
+    async fn end_user_sessions(&self, user_id: i64, keep: Option<&str>) -> Result<u64> {
+        Ok(
+            on_pool!(self, p, DB => sqlx::query::<DB>("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+            .bind(user_id).bind(keep.unwrap_or("")).execute(p).await?.rows_affected()),
+        )
+    }
 
-pub(crate) async fn of_user(store: &SqlStore, user_id: i64) -> Result<Vec<SessionRecord>> {
-    let sql = format!("SELECT {COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY created_at DESC");
-    let rows: Vec<SessionRow> = on_pool!(store, p, DB => sqlx::query_as::<DB, SessionRow>(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_all(p).await?);
-    rows.into_iter()
-        .map(|r| r.into_record(&store.keys))
-        .collect()
-}
+    async fn user_sessions(&self, user_id: i64) -> Result<Vec<SessionRecord>> {
+        let sql =
+            format!("SELECT {COLUMNS} FROM sessions WHERE user_id = $1 ORDER BY created_at DESC");
+        let rows: Vec<SessionRow> = on_pool!(self, p, DB => sqlx::query_as::<DB, SessionRow>(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_all(p).await?);
+        rows.into_iter()
+            .map(|r| r.into_record(&self.keys))
+            .collect()
+    }
 
-pub(crate) async fn purge(
-    store: &SqlStore,
-    idle_before: DateTime<Utc>,
-    created_before: DateTime<Utc>,
-) -> Result<u64> {
-    Ok(
-        on_pool!(store, p, DB => sqlx::query::<DB>("DELETE FROM sessions WHERE last_seen < $1 OR created_at < $2")
-        .bind(idle_before).bind(created_before).execute(p).await?.rows_affected()),
-    )
+    async fn purge_sessions(
+        &self,
+        idle_before: DateTime<Utc>,
+        created_before: DateTime<Utc>,
+    ) -> Result<u64> {
+        Ok(
+            on_pool!(self, p, DB => sqlx::query::<DB>("DELETE FROM sessions WHERE last_seen < $1 OR created_at < $2")
+            .bind(idle_before).bind(created_before).execute(p).await?.rows_affected()),
+        )
+    }
 }

@@ -9,7 +9,7 @@ type Batch = (Vec<AuditEvent>, oneshot::Sender<Result<(), String>>);
 
 /// Group commit for the audit trail: requests hand their events to one writer task, which
 /// appends everything that queued while the previous transaction ran in a single transaction
-/// (`Store::audit_many`) and then tells each request its events are stored. A request answers
+/// (`AuditStore::audit_many`) and then tells each request its events are stored. A request answers
 /// only after that, so "audited before shown" holds, at one transaction per batch instead of
 /// one per request.
 #[derive(Default)]

@@ -185,7 +185,7 @@ pub async fn search(
     )
     .await;
     let (head_seq, head_hash) = match state.store.audit_head().await {
-        Ok(h) => h,
+        Ok(h) => (h.seq, h.hash),
         Err(e) => {
             tracing::error!(error = %e, "audit head unreadable");
             return errors::unavailable(&state);

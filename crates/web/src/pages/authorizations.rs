@@ -1090,11 +1090,11 @@ pub(crate) async fn attachment_of(
     id: i64,
 ) -> Response {
     match state.store.auth_attachment(id).await {
-        Ok(Some((meta, bytes))) if &meta.auth_number == number => {
+        Ok(Some(file)) if &file.meta.auth_number == number => {
             if let Err(page) = audit::phi_read(state, s, "auth_attachment", &id.to_string()).await {
                 return page;
             }
-            serve_file(&meta, bytes)
+            serve_file(&file.meta, file.bytes)
         }
         Ok(_) => errors::no_such_record(state, s, "attachment"),
         Err(e) => {

@@ -9,8 +9,8 @@
 //!
 //! The criteria are PHI, so every search is a POST form (never a query string), picking one of
 //! several name matches too. A member's street address, telephone and clinical data are never
-//! read here (`Store::member` does not carry them). Every member shown is written to the audit
-//! trail before the page (or the CSV) is sent.
+//! read here (`MemberStore::member` does not carry them). Every member shown is written to the
+//! audit trail before the page (or the CSV) is sent.
 
 use crate::AppState;
 use crate::audit;

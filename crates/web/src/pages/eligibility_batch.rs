@@ -513,7 +513,7 @@ pub async fn batch_download(
     } else {
         None
     };
-    let Some((record, bytes)) = found else {
+    let Some(storage::BatchFile { record, csv: bytes }) = found else {
         return errors::no_such_record(
             &state,
             &signed,

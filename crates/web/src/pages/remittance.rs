@@ -71,7 +71,7 @@ pub async fn list(
         .filter(|p| *p >= 1)
         .unwrap_or(1);
     let scope = signed.principal.office_scope();
-    let (payments, total) = match state
+    let storage::PaymentPage { payments, total } = match state
         .store
         .payments_in_scope(&scope, (page - 1) * PAGE, PAGE)
         .await
@@ -262,7 +262,7 @@ pub async fn detail(
                 .unwrap_or(payment.payee_tin.clone()),
             claims: views,
             billed: money(billed),
-            filename: file.map(|(f, _)| f).unwrap_or_default(),
+            filename: file.map(|f| f.filename).unwrap_or_default(),
             number: payment.number,
         },
     )
@@ -281,7 +281,10 @@ pub async fn download(
         Ok(None) => Ok(None),
         Err(e) => Err(e),
     };
-    let (filename, content) = match file {
+    let storage::RemittanceFile {
+        filename,
+        x835: content,
+    } = match file {
         Ok(Some(f)) => f,
         Ok(None) => {
             audit::security(

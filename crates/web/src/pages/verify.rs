@@ -1,8 +1,8 @@
 //! The plan's verification queue (provider relations and plan administrators): registration
 //! requests with the provider records they name, affiliation proofs, and the decision.
-//! Approving applies the request in one transaction with the email that tells the requester (see
-//! `storage::Store::approve_registration`). Office administrators decide their own office's
-//! requests with the same [`decide`] (see `pages::office`).
+//! Approving applies the request in one transaction with the email that tells the requester
+//! (see `storage::RegistrationStore::approve_registration`). Office administrators decide their
+//! own office's requests with the same [`decide`] (see `pages::office`).
 //!
 //! The plan's procedure: nobody is approved before Provider Relations has confirmed the person's
 //! employment by calling the office back, at the number in the plan's own records.
@@ -583,7 +583,7 @@ pub async fn proof(
     Path((id, doc)): Path<(i64, i64)>,
 ) -> Response {
     let (meta, bytes) = match state.store.document(doc).await {
-        Ok(Some((m, b))) if m.registration_id == id => (m, b),
+        Ok(Some(d)) if d.meta.registration_id == id => (d.meta, d.bytes),
         Ok(_) => return not_found(&state, &s),
         Err(e) => {
             tracing::error!(error = %e, "proof lookup failed");

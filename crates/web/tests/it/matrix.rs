@@ -168,7 +168,7 @@ async fn records(app: &App) -> Records {
                 .payments_in_scope(&Scope::Tins(vec![tin]), 0, 1)
                 .await
                 .unwrap()
-                .0
+                .payments
                 .first()
                 .expect("the demo office has payments")
                 .number

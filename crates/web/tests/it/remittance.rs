@@ -114,7 +114,10 @@ async fn payments_are_scoped_explained_and_downloadable_after_audit() {
     let s = app.session("claims").await;
     let own = tin_of(&app, "claims").await;
     let other = tin_of(&app, "office2").await;
-    let (mine, total) = app
+    let storage::PaymentPage {
+        payments: mine,
+        total,
+    } = app
         .store
         .payments_in_scope(&Scope::Tins(vec![own]), 0, 1000)
         .await
@@ -125,7 +128,7 @@ async fn payments_are_scoped_explained_and_downloadable_after_audit() {
         .payments_in_scope(&Scope::Tins(vec![other]), 0, 1)
         .await
         .unwrap()
-        .0
+        .payments
         .remove(0);
 
     let list = app.get("/remittance", Some(&s)).await;

@@ -1,47 +1,18 @@
-//! Claims with their lines and adjustments.
+//! Whole claims in and out: the one claim insert (batch loading and 837 intake share it, inside
+//! their own transactions) and loading claims with their lines and adjustments by number.
 
 use crate::error::corrupt;
-use crate::plan::{decode, split_list};
 use crate::pool::SqlStore;
+use crate::rows::{claim_number, decode, member_id, npi, split_list};
+use crate::sql::{INSERT_CHUNK, push_in};
 use crate::{Result, on_pool};
 use chrono::NaiveDate;
-use domain::access::Scope;
+use domain::Cents;
 use domain::claim::{
     Adjustment, AdjustmentGroup, Claim, ClaimForm, ClaimLine, ClaimStatus, PaymentRef,
 };
-use domain::{Cents, ClaimNumber, MemberId, Npi};
 use sqlx::QueryBuilder;
 use std::collections::HashMap;
-
-/// One row of an office's claim list.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClaimSummary {
-    pub number: ClaimNumber,
-    pub member: MemberId,
-    pub member_name: String,
-    pub billing_npi: Npi,
-    pub received: NaiveDate,
-    /// First date of service over the lines.
-    pub service_from: NaiveDate,
-    pub status: domain::claim::ClaimStatus,
-    pub billed: Cents,
-    pub paid: Cents,
-    /// CLM01, the office's own patient account number.
-    pub patient_account: String,
-}
-
-/// What an office (or a 276) looks claims up by: any combination, all given ones must match.
-/// Dates bound the claim's first date of service, inclusive.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClaimQuery {
-    pub number: Option<ClaimNumber>,
-    pub patient_account: Option<String>,
-    pub member: Option<MemberId>,
-    pub service_from: Option<NaiveDate>,
-    pub service_to: Option<NaiveDate>,
-    /// At most this many, newest first (clamped to 1..=10,000).
-    pub limit: i64,
-}
 
 /// Inserts claims with their lines and adjustments inside an open transaction `$tx` of backend
 /// `$DB`, in chunks: the one claim insert, shared by batch loading and 837 intake (whose own
@@ -49,7 +20,7 @@ pub struct ClaimQuery {
 macro_rules! insert_claims_in {
     ($tx:ident, $claims:expr, $DB:ty) => {{
         let claims: &[domain::claim::Claim] = $claims;
-        for chunk in claims.chunks(crate::pool::INSERT_CHUNK) {
+        for chunk in claims.chunks(crate::sql::INSERT_CHUNK) {
             let mut q = sqlx::QueryBuilder::<$DB>::new(
                 "INSERT INTO claims (number, form, patient_account, member_id, billing_npi, rendering_npi, diagnoses, place_of_service, received, status, payment_number, payment_date) ",
             );
@@ -62,7 +33,7 @@ macro_rules! insert_claims_in {
             q.build().execute(&mut *$tx).await?;
 
             let lines: Vec<(&domain::ClaimNumber, &domain::claim::ClaimLine)> = chunk.iter().flat_map(|c| c.lines.iter().map(move |l| (&c.number, l))).collect();
-            for lines in lines.chunks(crate::pool::INSERT_CHUNK) {
+            for lines in lines.chunks(crate::sql::INSERT_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$DB>::new(
                     "INSERT INTO claim_lines (claim_number, line_number, procedure, modifiers, revenue_code, units, service_date, billed, allowed, paid) ",
                 );
@@ -77,7 +48,7 @@ macro_rules! insert_claims_in {
             let adjustments: Vec<(&domain::ClaimNumber, u16, usize, &domain::claim::Adjustment)> = chunk.iter()
                 .flat_map(|c| c.lines.iter().flat_map(move |l| l.adjustments.iter().enumerate().map(move |(i, a)| (&c.number, l.line_number, i, a))))
                 .collect();
-            for adjustments in adjustments.chunks(crate::pool::INSERT_CHUNK) {
+            for adjustments in adjustments.chunks(crate::sql::INSERT_CHUNK) {
                 let mut q = sqlx::QueryBuilder::<$DB>::new("INSERT INTO claim_adjustments (claim_number, line_number, seq, group_code, reason, amount, remark) ");
                 q.push_values(adjustments, |mut b, (n, line, seq, a)| {
                     b.push_bind(n.as_str()).push_bind(i64::from(*line)).push_bind(*seq as i64).push_bind(a.group.code())
@@ -89,15 +60,6 @@ macro_rules! insert_claims_in {
     }};
 }
 pub(crate) use insert_claims_in;
-
-pub(crate) async fn insert(store: &SqlStore, claims: &[Claim]) -> Result<()> {
-    on_pool!(store, p, DB => {
-        let mut tx = p.begin().await?;
-        insert_claims_in!(tx, claims, DB);
-        tx.commit().await?;
-    });
-    Ok(())
-}
 
 #[derive(sqlx::FromRow)]
 struct ClaimRow {
@@ -142,17 +104,17 @@ struct AdjustmentRow {
 /// Whole claims (lines, adjustments) by number, three queries per thousand, in the given order.
 pub(crate) async fn load_many(store: &SqlStore, numbers: &[String]) -> Result<Vec<Claim>> {
     let mut out = Vec::with_capacity(numbers.len());
-    for chunk in numbers.chunks(crate::pool::INSERT_CHUNK) {
+    for chunk in numbers.chunks(INSERT_CHUNK) {
         let (rows, lines, adjustments): (Vec<ClaimRow>, Vec<LineRow>, Vec<AdjustmentRow>) = on_pool!(store, p, DB => {
             let mut b = QueryBuilder::<DB>::new("SELECT number, form, patient_account, member_id, billing_npi, rendering_npi, diagnoses, place_of_service, received, status, payment_number, payment_date FROM claims WHERE number");
-            crate::adjudication::push_in(&mut b, chunk);
+            push_in(&mut b, chunk);
             let rows = b.build_query_as::<ClaimRow>().fetch_all(p).await?;
             let mut b = QueryBuilder::<DB>::new("SELECT claim_number, line_number, procedure, modifiers, revenue_code, units, service_date, billed, allowed, paid FROM claim_lines WHERE claim_number");
-            crate::adjudication::push_in(&mut b, chunk);
+            push_in(&mut b, chunk);
             b.push(" ORDER BY claim_number, line_number");
             let lines = b.build_query_as::<LineRow>().fetch_all(p).await?;
             let mut b = QueryBuilder::<DB>::new("SELECT claim_number, line_number, group_code, reason, amount, remark FROM claim_adjustments WHERE claim_number");
-            crate::adjudication::push_in(&mut b, chunk);
+            push_in(&mut b, chunk);
             b.push(" ORDER BY claim_number, line_number, seq");
             let adj = b.build_query_as::<AdjustmentRow>().fetch_all(p).await?;
             (rows, lines, adj)
@@ -196,11 +158,10 @@ pub(crate) async fn load_many(store: &SqlStore, numbers: &[String]) -> Result<Ve
         for c in rows {
             let lines = lines_by.remove(&c.number).unwrap_or_default();
             let claim = Claim {
-                number: ClaimNumber::parse(&c.number).map_err(|e| corrupt("claims.number", e))?,
+                number: claim_number("claims.number", &c.number)?,
                 form: decode("claims.form", &c.form, ClaimForm::from_code)?,
                 patient_account: c.patient_account,
-                member: MemberId::parse(&c.member_id)
-                    .map_err(|e| corrupt("claims.member_id", e))?,
+                member: member_id("claims.member_id", &c.member_id)?,
                 billing_npi: npi("claims.billing_npi", &c.billing_npi)?,
                 rendering_npi: c
                     .rendering_npi
@@ -222,149 +183,4 @@ pub(crate) async fn load_many(store: &SqlStore, numbers: &[String]) -> Result<Ve
         out.extend(chunk.iter().filter_map(|n| by_number.remove(n)));
     }
     Ok(out)
-}
-
-fn npi(column: &str, s: &str) -> Result<Npi> {
-    Npi::parse(s).map_err(|e| corrupt(column, e))
-}
-
-pub(crate) async fn get(store: &SqlStore, number: &ClaimNumber) -> Result<Option<Claim>> {
-    Ok(load_many(store, &[number.as_str().to_string()])
-        .await?
-        .pop())
-}
-
-#[derive(sqlx::FromRow)]
-struct SummaryRow {
-    number: String,
-    member_id: String,
-    first_name: String,
-    last_name: String,
-    billing_npi: String,
-    received: NaiveDate,
-    service_from: NaiveDate,
-    status: String,
-    billed: i64,
-    paid: i64,
-    patient_account: String,
-}
-
-/// The TIN digits a scope allows; empty means nothing is visible.
-pub(crate) fn scope_tins(scope: &Scope) -> Vec<String> {
-    match scope {
-        Scope::Tins(t) => t.iter().map(|t| t.digits().to_string()).collect(),
-        Scope::Nothing => Vec::new(),
-    }
-}
-
-/// `claims c` joined to its billing provider (and `joins`), limited to the scope's TINs: the one
-/// place the office scope becomes SQL.
-pub(crate) fn push_scoped<DB: sqlx::Database>(
-    b: &mut QueryBuilder<DB>,
-    tins: &[String],
-    joins: &str,
-) where
-    for<'q> String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    b.push(" FROM claims c JOIN providers pr ON pr.npi = c.billing_npi");
-    b.push(joins);
-    b.push(" WHERE pr.tin IN (");
-    let mut list = b.separated(", ");
-    for t in tins {
-        list.push_bind(t.clone());
-    }
-    b.push(")");
-}
-
-pub(crate) async fn in_scope(
-    store: &SqlStore,
-    scope: &Scope,
-    limit: i64,
-) -> Result<Vec<ClaimSummary>> {
-    matching(
-        store,
-        scope,
-        &ClaimQuery {
-            limit,
-            ..ClaimQuery::default()
-        },
-    )
-    .await
-}
-
-pub(crate) async fn matching(
-    store: &SqlStore,
-    scope: &Scope,
-    query: &ClaimQuery,
-) -> Result<Vec<ClaimSummary>> {
-    let tins = scope_tins(scope);
-    if tins.is_empty() {
-        return Ok(Vec::new());
-    }
-    // The first date of service, computed once per claim and filtered on.
-    const FIRST_DOS: &str =
-        "(SELECT MIN(l.service_date) FROM claim_lines l WHERE l.claim_number = c.number)";
-    let rows: Vec<SummaryRow> = on_pool!(store, p, DB => {
-        let mut b = QueryBuilder::<DB>::new(
-            "SELECT c.number, c.member_id, m.first_name, m.last_name, c.billing_npi, c.received, c.status, c.patient_account, ");
-        b.push(FIRST_DOS).push(" AS service_from, \
-             (SELECT CAST(COALESCE(SUM(l.billed), 0) AS BIGINT) FROM claim_lines l WHERE l.claim_number = c.number) AS billed, \
-             (SELECT CAST(COALESCE(SUM(l.paid), 0) AS BIGINT) FROM claim_lines l WHERE l.claim_number = c.number) AS paid");
-        push_scoped(&mut b, &tins, " JOIN members m ON m.id = c.member_id");
-        if let Some(n) = &query.number {
-            b.push(" AND c.number = ").push_bind(n.as_str().to_string());
-        }
-        if let Some(a) = &query.patient_account {
-            b.push(" AND c.patient_account = ").push_bind(a.clone());
-        }
-        if let Some(m) = &query.member {
-            b.push(" AND c.member_id = ").push_bind(m.as_str().to_string());
-        }
-        if let Some(d) = query.service_from {
-            b.push(" AND ").push(FIRST_DOS).push(" >= ").push_bind(d);
-        }
-        if let Some(d) = query.service_to {
-            b.push(" AND ").push(FIRST_DOS).push(" <= ").push_bind(d);
-        }
-        b.push(" ORDER BY c.received DESC, c.number DESC LIMIT ").push_bind(query.limit.clamp(1, 10_000));
-        b.build_query_as::<SummaryRow>().fetch_all(p).await?
-    });
-    rows.into_iter()
-        .map(|r| {
-            Ok(ClaimSummary {
-                number: ClaimNumber::parse(&r.number).map_err(|e| corrupt("claims.number", e))?,
-                member: MemberId::parse(&r.member_id)
-                    .map_err(|e| corrupt("claims.member_id", e))?,
-                member_name: format!("{} {}", r.first_name, r.last_name),
-                billing_npi: npi("claims.billing_npi", &r.billing_npi)?,
-                received: r.received,
-                service_from: r.service_from,
-                status: decode("claims.status", &r.status, ClaimStatus::from_code)?,
-                billed: Cents(r.billed),
-                paid: Cents(r.paid),
-                patient_account: r.patient_account,
-            })
-        })
-        .collect()
-}
-
-pub(crate) async fn one_in_scope(
-    store: &SqlStore,
-    number: &ClaimNumber,
-    scope: &Scope,
-) -> Result<Option<Claim>> {
-    let tins = scope_tins(scope);
-    if tins.is_empty() {
-        return Ok(None);
-    }
-    let visible: Option<String> = on_pool!(store, p, DB => {
-        let mut b = QueryBuilder::<DB>::new("SELECT c.number");
-        push_scoped(&mut b, &tins, "");
-        b.push(" AND c.number = ").push_bind(number.as_str().to_string());
-        b.build_query_scalar::<String>().fetch_optional(p).await?
-    });
-    match visible {
-        Some(_) => get(store, number).await,
-        None => Ok(None),
-    }
 }

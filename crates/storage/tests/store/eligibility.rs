@@ -1,51 +1,161 @@
-//! Eligibility on either backend: plan notices, members and providers in bulk, the care-gap
-//! inputs of an office (scoped by its TINs through the PCP on the covering span), audit entries
-//! appended many at once, and batch results only their uploader may read back, for a day.
+//! Eligibility: the 270's one-statement read, plan notices, the care-gap inputs of an office
+//! (scoped by its TINs through the PCP on the covering span), one member's care facts, and batch
+//! results only their uploader may read back, for a day.
 
+use crate::common::*;
 use chrono::{Duration, NaiveDate, Utc};
 use domain::access::Scope;
 use domain::account::{OrgKind, Role, UserStatus};
-use domain::audit::AuditEvent;
 use domain::claim::{Claim, ClaimForm, ClaimLine, ClaimStatus};
 use domain::eligibility::{NoticeLevel, PlanNotice};
 use domain::member::{EligibilitySpan, Member, MemberContact, Sex, SpanState};
 use domain::plan::{HealthNetwork, LineOfBusiness, NetworkKind};
-use domain::provider::{GeoPoint, Location, Provider, ProviderKind, Taxonomy};
+use domain::provider::Provider;
 use domain::{Cents, ClaimNumber, MemberId, Npi, Tin};
-use std::sync::Arc;
-use storage::{BatchCounts, NewBatch, NewMember, NewOrg, NewUser, Store};
+use storage::{
+    BatchCounts, BatchFile, EligibilityLookup, MemberKey, NewBatch, NewMember, NewOrg, NewUser,
+    Store,
+};
 
-fn d(s: &str) -> NaiveDate {
-    s.parse().unwrap()
+on_both!(
+    a_270_by_member_id_reads_every_span_with_its_network_and_pcp,
+    a_270_by_last_name_and_birth_date_finds_every_match,
+    plan_notices_come_back_as_stored,
+    care_gap_inputs_are_the_offices_assigned_members_and_their_lines,
+    one_members_care_facts_follow_the_same_rules,
+    batch_results_are_read_back_by_their_uploader_for_a_day,
+);
+
+async fn a_270_by_member_id_reads_every_span_with_its_network_and_pcp(db: Db) {
+    let plan = plan(&*db.store).await;
+    let store = db.store;
+    let first = &plan.members[0].member;
+    let found = store
+        .eligibility(&EligibilityLookup {
+            provider: Some(npi()),
+            member: MemberKey::Id(first.id.clone()),
+        })
+        .await
+        .unwrap();
+    assert_eq!(found.provider_tin, Some(tin()));
+    assert_eq!(found.members.len(), 1);
+    let c = &found.members[0];
+    assert_eq!(&c.member, first);
+    assert_eq!(c.spans.len(), 2);
+    assert_eq!(
+        c.spans[0].span, plan.members[0].spans[0],
+        "oldest first, unchanged"
+    );
+    assert_eq!(c.spans[0].network_name, "HN1 network");
+    assert_eq!(c.spans[0].network_kind, NetworkKind::Delegated);
+    assert_eq!(c.spans[0].network_phone, "7145550000");
+    assert_eq!(c.spans[0].pcp_name.as_deref(), Some("Nguyen, Linh"));
+    assert_eq!(c.spans[1].network_kind, NetworkKind::Community);
+    assert_eq!(c.spans[1].pcp_name, None);
+
+    // An unknown member still reads the provider; an unknown provider reads no TIN.
+    let none = store
+        .eligibility(&EligibilityLookup {
+            provider: Some(npi()),
+            member: MemberKey::Id(MemberId::from_sequence(999)),
+        })
+        .await
+        .unwrap();
+    assert_eq!((none.provider_tin, none.members.len()), (Some(tin()), 0));
+    let stranger = store
+        .eligibility(&EligibilityLookup {
+            provider: Some(Npi::from_base(199_999_999).unwrap()),
+            member: MemberKey::Id(first.id.clone()),
+        })
+        .await
+        .unwrap();
+    assert_eq!((stranger.provider_tin, stranger.members.len()), (None, 1));
+    let anonymous = store
+        .eligibility(&EligibilityLookup {
+            provider: None,
+            member: MemberKey::Id(first.id.clone()),
+        })
+        .await
+        .unwrap();
+    assert_eq!((anonymous.provider_tin, anonymous.members.len()), (None, 1));
+}
+
+async fn a_270_by_last_name_and_birth_date_finds_every_match(db: Db) {
+    let plan = plan(&*db.store).await;
+    let store = db.store;
+    let by_name = store
+        .eligibility(&EligibilityLookup {
+            provider: Some(npi()),
+            member: MemberKey::NameBirth {
+                last_name: "GARCÍA".into(),
+                birth_date: d("1980-02-29"),
+            },
+        })
+        .await
+        .unwrap();
+    let ids: Vec<&str> = by_name
+        .members
+        .iter()
+        .map(|c| c.member.id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![
+            plan.members[0].member.id.as_str(),
+            plan.members[1].member.id.as_str()
+        ]
+    );
+    assert!(by_name.members.iter().all(|c| c.spans.len() == 2));
+    let wrong_day = store
+        .eligibility(&EligibilityLookup {
+            provider: Some(npi()),
+            member: MemberKey::NameBirth {
+                last_name: "garcía".into(),
+                birth_date: d("1980-03-01"),
+            },
+        })
+        .await
+        .unwrap();
+    assert!(wrong_day.members.is_empty());
+    assert_eq!(wrong_day.provider_tin, Some(tin()));
+}
+
+fn notice(code: &str, lob: Option<LineOfBusiness>, state: Option<SpanState>) -> PlanNotice {
+    PlanNotice {
+        code: code.into(),
+        level: NoticeLevel::Important,
+        title: format!("About {code}"),
+        body: "Send claims to the network.".into(),
+        line_of_business: lob,
+        network: Some("CCN".into()),
+        network_kind: Some(NetworkKind::Community),
+        span_state: state,
+        effective_from: d("2024-01-01"),
+        effective_to: Some(d("2030-12-31")),
+    }
+}
+
+async fn plan_notices_come_back_as_stored(db: Db) {
+    let store = db.store;
+    let mut bare = notice("c-bare", None, None);
+    bare.network = None;
+    bare.network_kind = None;
+    bare.effective_to = None;
+    bare.level = NoticeLevel::Info;
+    let notices = vec![
+        notice("a-onecare", Some(LineOfBusiness::OneCare), None),
+        notice("b-termed", None, Some(SpanState::Termed)),
+        bare,
+    ];
+    store.insert_plan_notices(&notices).await.unwrap();
+    assert_eq!(store.plan_notices().await.unwrap(), notices);
 }
 
 fn pcp(npi: Npi, tin: &str) -> Provider {
-    Provider {
-        npi,
-        tin: Tin::parse(tin).unwrap(),
-        kind: ProviderKind::Practitioner,
-        name: format!("Doctor {npi}"),
-        credential: "MD".into(),
-        taxonomy: Taxonomy {
-            code: "207Q00000X".into(),
-            specialty: "Family Medicine".into(),
-        },
-        languages: vec!["en".into()],
-        location: Location {
-            street: "1 Clinic Way".into(),
-            city: "Irvine".into(),
-            state: "CA".into(),
-            zip: "92618".into(),
-            phone: "9495550111".into(),
-            point: GeoPoint {
-                lat: 33.68,
-                lon: -117.82,
-            },
-        },
-        accepting_new_patients: true,
-        contracted: true,
-        networks: vec!["CCN".into()],
-    }
+    let mut p = provider(npi);
+    p.tin = Tin::parse(tin).unwrap();
+    p.name = format!("Doctor {npi}");
+    p
 }
 
 fn member(n: u64, last: &str, sex: Sex, birth: &str, spans: Vec<EligibilitySpan>) -> NewMember {
@@ -78,7 +188,13 @@ fn span(from: &str, to: Option<&str>, pcp: Npi) -> EligibilitySpan {
     .unwrap()
 }
 
-fn claim(n: u64, member: u64, billing: Npi, status: ClaimStatus, lines: &[(&str, &str)]) -> Claim {
+fn care_claim(
+    n: u64,
+    member: u64,
+    billing: Npi,
+    status: ClaimStatus,
+    lines: &[(&str, &str)],
+) -> Claim {
     Claim {
         number: ClaimNumber::from_sequence(n),
         form: ClaimForm::Professional,
@@ -110,22 +226,10 @@ fn claim(n: u64, member: u64, billing: Npi, status: ClaimStatus, lines: &[(&str,
     }
 }
 
-fn notice(code: &str, lob: Option<LineOfBusiness>, state: Option<SpanState>) -> PlanNotice {
-    PlanNotice {
-        code: code.into(),
-        level: NoticeLevel::Important,
-        title: format!("About {code}"),
-        body: "Send claims to the network.".into(),
-        line_of_business: lob,
-        network: Some("CCN".into()),
-        network_kind: Some(NetworkKind::Community),
-        span_state: state,
-        effective_from: d("2024-01-01"),
-        effective_to: Some(d("2030-12-31")),
-    }
-}
-
-pub async fn eligibility_story(store: Arc<dyn Store>) {
+/// Two offices' PCPs (ours under [`TIN`], theirs under 330000002) and four members on
+/// 2026-06-15: Zamora assigned to us, Alvarez moved from us to them, Bui ours but termed last
+/// month, Abbott ours with the span ending that day; and their claims.
+async fn assigned(store: &dyn Store) -> (Npi, Npi, NaiveDate) {
     store
         .insert_networks(&[HealthNetwork {
             code: "CCN".into(),
@@ -135,16 +239,14 @@ pub async fn eligibility_story(store: Arc<dyn Store>) {
         }])
         .await
         .unwrap();
-    let ours = Npi::parse("1234567893").unwrap();
-    let theirs = Npi::parse("1558598797").unwrap();
+    let ours = npi();
+    let theirs = other_npi();
     store
-        .insert_providers(&[pcp(ours, "951234567"), pcp(theirs, "330000002")])
+        .insert_providers(&[pcp(ours, TIN), pcp(theirs, "330000002")])
         .await
         .unwrap();
-    let on = d("2026-06-15");
     store
         .insert_members(&[
-            // Assigned to us today.
             member(
                 1,
                 "Zamora",
@@ -152,7 +254,6 @@ pub async fn eligibility_story(store: Arc<dyn Store>) {
                 "1970-01-01",
                 vec![span("2025-01-01", None, ours)],
             ),
-            // Was ours, now the other office's.
             member(
                 2,
                 "Alvarez",
@@ -163,7 +264,6 @@ pub async fn eligibility_story(store: Arc<dyn Store>) {
                     span("2026-01-01", None, theirs),
                 ],
             ),
-            // Ours, termed last month.
             member(
                 3,
                 "Bui",
@@ -171,7 +271,6 @@ pub async fn eligibility_story(store: Arc<dyn Store>) {
                 "1960-01-01",
                 vec![span("2025-01-01", Some("2026-05-31"), ours)],
             ),
-            // Ours, the last day of the span is today.
             member(
                 4,
                 "Abbott",
@@ -185,66 +284,33 @@ pub async fn eligibility_story(store: Arc<dyn Store>) {
     store
         .insert_claims(&[
             // Billed by the other office: still the member's care.
-            claim(
+            care_claim(
                 1,
                 1,
                 theirs,
                 ClaimStatus::Paid,
                 &[("77067", "2025-02-01"), ("99213", "2023-12-31")],
             ),
-            claim(
+            care_claim(
                 2,
                 1,
                 ours,
                 ClaimStatus::Rejected,
                 &[("83036", "2026-02-01")],
             ),
-            claim(3, 1, ours, ClaimStatus::Denied, &[("83036", "2026-06-16")]),
-            claim(4, 2, ours, ClaimStatus::Paid, &[("99393", "2025-05-05")]),
-            claim(5, 4, ours, ClaimStatus::Pended, &[("99395", "2026-06-15")]),
+            care_claim(3, 1, ours, ClaimStatus::Denied, &[("83036", "2026-06-16")]),
+            care_claim(4, 2, ours, ClaimStatus::Paid, &[("99393", "2025-05-05")]),
+            care_claim(5, 4, ours, ClaimStatus::Pended, &[("99395", "2026-06-15")]),
         ])
         .await
         .unwrap();
+    (ours, theirs, d("2026-06-15"))
+}
 
-    // Notices round-trip.
-    let notices = vec![
-        notice("a-onecare", Some(LineOfBusiness::OneCare), None),
-        notice("b-termed", None, Some(SpanState::Termed)),
-    ];
-    store.insert_plan_notices(&notices).await.unwrap();
-    assert_eq!(store.plan_notices().await.unwrap(), notices);
-
-    // Members in bulk: unknown IDs are left out; spans oldest first.
-    let got = store
-        .members_by_ids(&[
-            MemberId::from_sequence(2),
-            MemberId::from_sequence(99),
-            MemberId::from_sequence(1),
-            MemberId::from_sequence(2),
-        ])
-        .await
-        .unwrap();
-    assert_eq!(got.len(), 2);
-    let two = got
-        .iter()
-        .find(|m| m.member.id == MemberId::from_sequence(2))
-        .unwrap();
-    assert_eq!(two.spans.len(), 2);
-    assert!(two.spans[0].start < two.spans[1].start);
-    assert_eq!(
-        Some(two.clone()),
-        store.member(&MemberId::from_sequence(2)).await.unwrap(),
-        "the same as one at a time"
-    );
-    assert!(store.members_by_ids(&[]).await.unwrap().is_empty());
-    let provs = store
-        .providers_by_npi(&[ours, theirs, Npi::from_base(111_111_111).unwrap()])
-        .await
-        .unwrap();
-    assert_eq!(provs.len(), 2);
-
-    // Care-gap inputs: members assigned on the day, by name, and their lines from `since`.
-    let scope = Scope::Tins(vec![Tin::parse("951234567").unwrap()]);
+async fn care_gap_inputs_are_the_offices_assigned_members_and_their_lines(db: Db) {
+    let (ours, _, on) = assigned(&*db.store).await;
+    let store = db.store;
+    let scope = Scope::Tins(vec![tin()]);
     let inputs = store
         .care_gap_inputs(&scope, on, d("2024-01-01"))
         .await
@@ -263,6 +329,7 @@ pub async fn eligibility_story(store: Arc<dyn Store>) {
         "Abbott then Zamora: not the one who moved to another office, not the termed one"
     );
     assert!(inputs.members.iter().all(|m| m.pcp == ours));
+    assert_eq!(inputs.members[0].member.last_name, "Abbott");
     let mut lines: Vec<(String, String)> = inputs
         .services
         .iter()
@@ -305,9 +372,12 @@ pub async fn eligibility_story(store: Arc<dyn Store>) {
             .unwrap(),
         storage::CareGapInputs::default()
     );
+}
 
-    // One member's lines, the same rules.
-    let mut one: Vec<String> = store
+async fn one_members_care_facts_follow_the_same_rules(db: Db) {
+    let (_, _, on) = assigned(&*db.store).await;
+    let mut one: Vec<String> = db
+        .store
         .member_care_facts(&MemberId::from_sequence(1), on, d("2024-01-01"))
         .await
         .unwrap()
@@ -316,37 +386,15 @@ pub async fn eligibility_story(store: Arc<dyn Store>) {
         .collect();
     one.sort();
     assert_eq!(one, ["77067"]);
+}
 
-    // Audit entries in bulk keep the chain whole, after and between single appends.
-    let event = |i: usize| AuditEvent {
-        actor: Some(1),
-        actor_name: "desk".into(),
-        org: Some(1),
-        action: "member.batch_read".into(),
-        record_type: "member".into(),
-        record_id: MemberId::from_sequence(i as u64).to_string(),
-        outcome: "ok".into(),
-        source: "192.0.2.9".into(),
-    };
-    let (before, _) = store.audit_head().await.unwrap();
-    store.audit(&event(0)).await.unwrap();
-    let many: Vec<AuditEvent> = (1..=1200).map(event).collect();
-    assert_eq!(store.audit_many(&many).await.unwrap().len(), 1200);
-    assert!(store.audit_many(&[]).await.unwrap().is_empty());
-    store.audit(&event(1201)).await.unwrap();
-    let (head, _) = store.audit_head().await.unwrap();
-    assert_eq!(head - before, 1202);
-    let verified = storage::verify_audit(&*store).await.unwrap().unwrap();
-    assert_eq!(verified as i64, head);
-    let page = store.audit_page(before, 5000).await.unwrap();
-    assert_eq!(page[600].event, event(600), "in order");
-
-    // Batches: the uploader reads theirs back within a day; nobody else, and not later.
+async fn batch_results_are_read_back_by_their_uploader_for_a_day(db: Db) {
+    let store = db.store;
     let org = store
         .create_org(&NewOrg {
             kind: OrgKind::ProviderOffice,
             name: "Batch office".into(),
-            tin: Some(Tin::parse("951234567").unwrap()),
+            tin: Some(tin()),
             network: None,
             claims_allowed: false,
         })
@@ -393,7 +441,10 @@ pub async fn eligibility_story(store: Arc<dyn Store>) {
         .save_batch(&fresh, now - Duration::hours(24))
         .await
         .unwrap();
-    let (rec, bytes) = store
+    let BatchFile {
+        record: rec,
+        csv: bytes,
+    } = store
         .batch("fresh-batch", u1, now - Duration::hours(24))
         .await
         .unwrap()
@@ -404,6 +455,7 @@ pub async fn eligibility_story(store: Arc<dyn Store>) {
         (fresh.counts, fresh.member_ids.clone())
     );
     assert_eq!(rec.filename, "members.csv");
+    assert_eq!((rec.id.as_str(), rec.user_id), ("fresh-batch", u1));
     assert!(
         store
             .batch("fresh-batch", u2, now - Duration::hours(24))

@@ -3,10 +3,13 @@
 //! another user of the office and another office keep their own budgets, and a day later there
 //! is room again.
 
+use crate::common::*;
 use chrono::{Duration, Utc};
 use domain::lookup_limits::{ALERT_MIN_MISSES, OFFICE_MISSES, USER_MISSES, WINDOW_HOURS};
 use std::sync::Arc;
 use storage::{LookupCharge, Store};
+
+on_both!(lookups_are_admitted_against_each_budget_once_and_leave_the_window_after_a_day);
 
 async fn charge(
     store: &Arc<dyn Store>,
@@ -26,7 +29,9 @@ async fn charge(
         .unwrap()
 }
 
-pub async fn lookups_story(store: Arc<dyn Store>, org: i64) {
+async fn lookups_are_admitted_against_each_budget_once_and_leave_the_window_after_a_day(db: Db) {
+    let store = db.store;
+    let (org, _) = office(&*store).await;
     const { assert!(USER_MISSES >= ALERT_MIN_MISSES && USER_MISSES < OFFICE_MISSES) };
     let (user, colleague, elsewhere, other_org) = (9_001, 9_002, 9_003, 999_999);
     let now = Utc::now();

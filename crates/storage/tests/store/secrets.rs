@@ -1,15 +1,20 @@
-//! Secrets at rest and the keyed audit chain, on either backend: what a copy of the database
-//! shows of a TOTP secret, the upgrade from a database without keys, wrong keys, rotation.
+//! Secrets at rest and the keyed audit chain: what a copy of the database shows of a TOTP
+//! secret, the upgrade from a database without keys, wrong keys, rotation.
 
+use crate::common::*;
 use chrono::Utc;
 use domain::account::{OrgKind, Role, UserStatus};
 use domain::audit::AuditEvent;
 use domain::keys::Keyring;
 use domain::session::SessionStage;
-use std::sync::Arc;
 use storage::{Keys, NewOrg, NewSession, NewUser, StorageError, Store};
 
-pub async fn user(store: &Arc<dyn Store>, name: &str) -> i64 {
+on_both!(
+    totp_secrets_are_stored_sealed_and_read_back_in_clear,
+    keys_upgrade_refuse_another_key_file_and_rotate,
+);
+
+async fn user(store: &dyn Store, name: &str) -> i64 {
     let org = store
         .create_org(&NewOrg {
             kind: OrgKind::ProviderOffice,
@@ -36,30 +41,30 @@ pub async fn user(store: &Arc<dyn Store>, name: &str) -> i64 {
         .unwrap()
 }
 
-pub async fn raw_text(url: &str, sql: &str) -> Option<String> {
-    use sqlx::Connection;
-    let sql = sqlx::AssertSqlSafe(sql.to_string());
-    if url.starts_with("sqlite") {
-        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
-        sqlx::query_scalar(sql).fetch_one(&mut c).await.unwrap()
-    } else {
-        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
-        sqlx::query_scalar(sql).fetch_one(&mut c).await.unwrap()
+fn event(i: u32) -> AuditEvent {
+    AuditEvent {
+        actor: None,
+        actor_name: "system".into(),
+        org: None,
+        action: "test.event".into(),
+        record_type: "test".into(),
+        record_id: i.to_string(),
+        outcome: "ok".into(),
+        source: "-".into(),
     }
 }
 
 /// The enrolled secret and the pending one on the session row are stored encrypted; the store
 /// still hands them back in clear.
-pub async fn secrets_are_sealed(store: Arc<dyn Store>, url: &str) {
-    let id = user(&store, "sealed.user").await;
+async fn totp_secrets_are_stored_sealed_and_read_back_in_clear(db: Db) {
+    let store = db.store.clone();
+    let id = user(&*store, "sealed.user").await;
     let secret = domain::mfa::new_secret();
     assert!(store.enrol_totp(id, &secret, &[]).await.unwrap());
-    let stored = raw_text(
-        url,
-        &format!("SELECT totp_secret FROM users WHERE id = {id}"),
-    )
-    .await
-    .unwrap();
+    let stored = db
+        .text(&format!("SELECT totp_secret FROM users WHERE id = {id}"))
+        .await
+        .unwrap();
     assert!(
         !stored.contains(&secret),
         "users.totp_secret holds the secret in clear"
@@ -84,12 +89,10 @@ pub async fn secrets_are_sealed(store: Arc<dyn Store>, url: &str) {
         .set_pending_totp("sealed-session", Some(&pending))
         .await
         .unwrap();
-    let stored = raw_text(
-        url,
-        "SELECT pending_totp FROM sessions WHERE token_hash = 'sealed-session'",
-    )
-    .await
-    .unwrap();
+    let stored = db
+        .text("SELECT pending_totp FROM sessions WHERE token_hash = 'sealed-session'")
+        .await
+        .unwrap();
     assert!(
         !stored.contains(&pending),
         "sessions.pending_totp holds the secret in clear"
@@ -98,40 +101,17 @@ pub async fn secrets_are_sealed(store: Arc<dyn Store>, url: &str) {
     assert_eq!(s.pending_totp.as_deref(), Some(pending.as_str()));
 }
 
-async fn exec(url: &str, sql: &str) {
-    use sqlx::Connection;
-    let sql = sqlx::AssertSqlSafe(sql.to_string());
-    if url.starts_with("sqlite") {
-        let mut c = sqlx::SqliteConnection::connect(url).await.unwrap();
-        sqlx::query(sql).execute(&mut c).await.unwrap();
-    } else {
-        let mut c = sqlx::PgConnection::connect(url).await.unwrap();
-        sqlx::query(sql).execute(&mut c).await.unwrap();
-    }
-}
-
-fn event(i: u32) -> AuditEvent {
-    AuditEvent {
-        actor: None,
-        actor_name: "system".into(),
-        org: None,
-        action: "test.event".into(),
-        record_type: "test".into(),
-        record_id: i.to_string(),
-        outcome: "ok".into(),
-        source: "-".into(),
-    }
-}
-
-/// Upgrade, wrong keys, rotation: on a database of its own (a fresh `url`), with explicit keys.
-pub async fn keys_story(url: &str) {
+/// Upgrade, wrong keys, rotation: on a database of its own, opened with explicit keys.
+async fn keys_upgrade_refuse_another_key_file_and_rotate(db: Db) {
+    let url = db.another("keys").await;
+    let url = url.as_str();
     let ring = Keyring::generate();
     let keys = |ring: &Keyring| Keys {
         ring: ring.clone(),
         head_file: None,
     };
     let store = storage::open_with(url, keys(&ring)).await.unwrap();
-    let id = user(&store, "upgraded.user").await;
+    let id = user(&*store, "upgraded.user").await;
 
     // A database from before the keys: clear secrets and plain-hash entries (MAC columns
     // empty, head unsigned), as the previous version left them.
@@ -149,7 +129,7 @@ pub async fn keys_story(url: &str) {
 
     // Opening it encrypts the clear secret and signs the head: old entries verify as before.
     let store = storage::open_with(url, keys(&ring)).await.unwrap();
-    let stored = raw_text(
+    let stored = text(
         url,
         &format!("SELECT totp_secret FROM users WHERE id = {id}"),
     )
@@ -166,6 +146,10 @@ pub async fn keys_story(url: &str) {
         "new entries are keyed"
     );
     assert_eq!(storage::verify_audit(&*store).await.unwrap(), Ok(3));
+    assert!(
+        store.audit_head().await.unwrap().seal.is_some(),
+        "the head is signed"
+    );
     drop(store);
 
     // Another key file is refused before anything is read or written.
@@ -182,7 +166,7 @@ pub async fn keys_story(url: &str) {
     // A sealed secret copied onto another user's row does not open there: a clean error.
     let other = {
         let store = storage::open_with(url, keys(&ring)).await.unwrap();
-        user(&store, "other.user").await
+        user(&*store, "other.user").await
     };
     exec(url, &format!("UPDATE users SET totp_secret = (SELECT totp_secret FROM users WHERE id = {id}) WHERE id = {other}")).await;
     let store = storage::open_with(url, keys(&ring)).await.unwrap();
@@ -200,13 +184,18 @@ pub async fn keys_story(url: &str) {
     drop(store);
     let store = storage::open_with(url, keys(&rotated)).await.unwrap();
     assert_eq!(store.reseal_totp_secrets().await.unwrap(), 1);
-    let stored = raw_text(
+    let stored = text(
         url,
         &format!("SELECT totp_secret FROM users WHERE id = {id}"),
     )
     .await
     .unwrap();
     assert!(stored.starts_with("k2:"), "re-encrypted under the new key");
+    assert_eq!(
+        store.reseal_totp_secrets().await.unwrap(),
+        0,
+        "nothing left under the old key"
+    );
     let e = store.audit(&event(4)).await.unwrap();
     assert_eq!(e.seal.as_ref().map(|s| s.key), Some(2));
     assert_eq!(storage::verify_audit(&*store).await.unwrap(), Ok(4));

@@ -1,12 +1,21 @@
-//! 837 intake on either backend: bulk lookups, claim-number reservations that never overlap,
-//! the interchange stored with its claims in one transaction (a failure late in a big batch
-//! leaves nothing), and the same interchange refused a second time.
+//! 837 intake: bulk lookups, claim-number reservations that never overlap, the interchange
+//! stored with its claims in one transaction (a failure late in a big batch leaves nothing),
+//! the same interchange refused a second time, rejected ones kept as history only.
 
+use crate::common::*;
 use chrono::{TimeZone, Utc};
 use domain::claim::{Claim, ClaimForm, ClaimLine, ClaimStatus};
-use domain::{Cents, ClaimNumber, MemberId, Npi, Tin};
-use std::sync::Arc;
-use storage::{IntakeClaimResult, InterchangeStatus, NewInterchange, StorageError, Store};
+use domain::{Cents, ClaimNumber, MemberId, Npi};
+use storage::{IntakeClaimResult, InterchangeStatus, NewInterchange, StorageError};
+
+on_both!(
+    an_837s_members_and_providers_are_read_in_bulk,
+    reserved_claim_numbers_skip_stored_claims_and_never_overlap,
+    an_interchange_is_stored_with_its_claims_and_their_outcomes,
+    the_same_interchange_a_second_time_is_refused_and_nothing_stored,
+    a_failure_late_in_a_big_batch_leaves_nothing,
+    rejected_interchanges_are_history_only,
+);
 
 fn interchange(control: &str, sha: &str, org: i64, status: InterchangeStatus) -> NewInterchange {
     NewInterchange {
@@ -73,29 +82,63 @@ fn result(seq: i64, claim: Option<&Claim>) -> IntakeClaimResult {
     }
 }
 
-/// `npi` bills under 95-1234567; members 1..=3 exist; `org` is an office.
-pub async fn intake_story(store: Arc<dyn Store>, npi: Npi, org: i64) {
+/// The plan and its office; an accepted interchange `000000001` (bytes `aa11`) with two
+/// accepted claims and one rejected: (org, interchange id, its claims, its results).
+async fn stored(db: &Db) -> (i64, i64, Vec<Claim>, Vec<IntakeClaimResult>) {
+    plan(&*db.store).await;
+    let (org, _) = office(&*db.store).await;
     let m1 = MemberId::from_sequence(1);
-    let lookup = store
+    let base = db.store.reserve_claim_numbers(2000).await.unwrap();
+    let claims = vec![received(base, &m1, npi()), received(base + 1, &m1, npi())];
+    let results = vec![
+        result(1, Some(&claims[0])),
+        result(2, None),
+        result(3, Some(&claims[1])),
+    ];
+    let mut ix = interchange("000000001", "aa11", org, InterchangeStatus::Accepted);
+    ix.claims_accepted = 2;
+    ix.claims_rejected = 1;
+    let before = db.store.counts().await.unwrap();
+    let id = db
+        .store
+        .store_interchange(&ix, &claims, &results)
+        .await
+        .unwrap();
+    assert_eq!(db.store.counts().await.unwrap().claims, before.claims + 2);
+    (org, id, claims, results)
+}
+
+async fn an_837s_members_and_providers_are_read_in_bulk(db: Db) {
+    plan(&*db.store).await;
+    let m1 = MemberId::from_sequence(1);
+    let lookup = db
+        .store
         .intake_lookup(
             &[
                 m1.clone(),
                 MemberId::from_sequence(2),
                 MemberId::from_sequence(77),
             ],
-            &[npi, Npi::from_base(287_654_321).unwrap()],
+            &[npi(), Npi::from_base(287_654_321).unwrap()],
         )
         .await
         .unwrap();
     assert_eq!(lookup.members.len(), 2, "unknown members are absent");
     assert_eq!(lookup.members[&m1].len(), 2, "with their eligibility");
+    assert_eq!(
+        lookup.members[&m1],
+        members()[0].spans,
+        "oldest first, unchanged"
+    );
     assert_eq!(lookup.providers.len(), 1, "unknown providers are absent");
-    assert_eq!(lookup.providers[&npi], Tin::parse("951234567").unwrap());
+    assert_eq!(lookup.providers[&npi()], tin());
+}
 
-    // Reservations skip past stored claims and never overlap, even all at once.
-    let highest = store.counts().await.unwrap().claims;
+async fn reserved_claim_numbers_skip_stored_claims_and_never_overlap(db: Db) {
+    let plan = plan(&*db.store).await;
+    let store = db.store;
     let first = store.reserve_claim_numbers(5).await.unwrap();
-    assert!(first >= 2, "after the story's claims ({highest} stored)");
+    assert!(first >= 2, "after the plan's claim 1");
     assert!(
         store
             .claim(&ClaimNumber::from_sequence(first))
@@ -117,26 +160,20 @@ pub async fn intake_story(store: Arc<dyn Store>, npi: Npi, org: i64) {
     }
     starts.sort();
     assert!(starts.windows(2).all(|w| w[1] >= w[0] + 10), "{starts:?}");
-    let c1 = store.reserve_control_numbers(2).await.unwrap();
-    assert_eq!(store.reserve_control_numbers(1).await.unwrap(), c1 + 2);
-
-    // An interchange with its claims.
-    let base = store.reserve_claim_numbers(2000).await.unwrap();
-    let claims = vec![received(base, &m1, npi), received(base + 1, &m1, npi)];
-    let results = vec![
-        result(1, Some(&claims[0])),
-        result(2, None),
-        result(3, Some(&claims[1])),
-    ];
-    let mut ix = interchange("000000001", "aa11", org, InterchangeStatus::Accepted);
-    ix.claims_accepted = 2;
-    ix.claims_rejected = 1;
-    let before = store.counts().await.unwrap();
-    let id = store
-        .store_interchange(&ix, &claims, &results)
+    // A claim stored past the counter (a seeded plan numbers its own) is skipped too.
+    let high = starts.last().unwrap() + 500;
+    store
+        .insert_claims(&[received(high, plan.member(), npi())])
         .await
         .unwrap();
-    assert_eq!(store.counts().await.unwrap().claims, before.claims + 2);
+    assert!(store.reserve_claim_numbers(1).await.unwrap() > high);
+    let c1 = store.reserve_control_numbers(2).await.unwrap();
+    assert_eq!(store.reserve_control_numbers(1).await.unwrap(), c1 + 2);
+}
+
+async fn an_interchange_is_stored_with_its_claims_and_their_outcomes(db: Db) {
+    let (org, id, claims, results) = stored(&db).await;
+    let store = db.store;
     assert_eq!(
         store.claim(&claims[1].number).await.unwrap(),
         Some(claims[1].clone())
@@ -151,7 +188,14 @@ pub async fn intake_story(store: Arc<dyn Store>, npi: Npi, org: i64) {
         ),
         (InterchangeStatus::Accepted, 2, 1, true)
     );
-    assert_eq!(rec.received_at, ix.received_at);
+    assert_eq!(
+        rec.received_at,
+        Utc.with_ymd_and_hms(2025, 4, 2, 17, 30, 0).unwrap()
+    );
+    assert_eq!(
+        store.interchange(id, None).await.unwrap(),
+        Some(rec.clone())
+    );
     assert!(
         store
             .interchange(id, Some(org + 1000))
@@ -163,6 +207,7 @@ pub async fn intake_story(store: Arc<dyn Store>, npi: Npi, org: i64) {
     assert_eq!(store.interchange_results(id).await.unwrap(), results);
     let acks = store.interchange_acks(id).await.unwrap().unwrap();
     assert_eq!(acks.ack_277ca.as_deref(), Some("ISA*00*277CA~"));
+    assert_eq!(acks.ack_999, "ISA*00*999~");
     assert_eq!(
         store.interchange_by_hash("aa11").await.unwrap().unwrap().id,
         id
@@ -176,12 +221,20 @@ pub async fn intake_story(store: Arc<dyn Store>, npi: Npi, org: i64) {
             .id,
         id
     );
+}
 
-    // The same sender and control number again, or the same bytes: refused, nothing stored.
+async fn the_same_interchange_a_second_time_is_refused_and_nothing_stored(db: Db) {
+    let (org, _, claims, _) = stored(&db).await;
+    let store = db.store;
+    let m1 = MemberId::from_sequence(1);
+    let next: u64 = claims[1].number.as_str()[ClaimNumber::PREFIX.len()..]
+        .parse::<u64>()
+        .unwrap()
+        + 1;
     let again = store
         .store_interchange(
             &interchange("000000001", "bb22", org, InterchangeStatus::Accepted),
-            &[received(base + 2, &m1, npi)],
+            &[received(next, &m1, npi())],
             &[],
         )
         .await;
@@ -202,17 +255,25 @@ pub async fn intake_story(store: Arc<dyn Store>, npi: Npi, org: i64) {
     );
     assert!(
         store
-            .claim(&ClaimNumber::from_sequence(base + 2))
+            .claim(&ClaimNumber::from_sequence(next))
             .await
             .unwrap()
             .is_none()
     );
+    assert_eq!(store.interchanges_of_org(org, 10).await.unwrap().len(), 1);
+}
 
-    // All or nothing: 1,500 claims whose last names no member fails in its second chunk, and
-    // leaves neither the interchange nor any of its claims.
+async fn a_failure_late_in_a_big_batch_leaves_nothing(db: Db) {
+    plan(&*db.store).await;
+    let (org, _) = office(&*db.store).await;
+    let store = db.store;
+    let m1 = MemberId::from_sequence(1);
+    let base = store.reserve_claim_numbers(2000).await.unwrap();
+    // 1,500 claims whose last names no member fails in its second chunk, and leaves neither
+    // the interchange nor any of its claims.
     let before = store.counts().await.unwrap();
     let mut big: Vec<Claim> = (0..1500)
-        .map(|i| received(base + 10 + i, &m1, npi))
+        .map(|i| received(base + 10 + i, &m1, npi()))
         .collect();
     big.last_mut().unwrap().member = MemberId::from_sequence(4242);
     let failed = store
@@ -236,7 +297,11 @@ pub async fn intake_story(store: Arc<dyn Store>, npi: Npi, org: i64) {
             .unwrap()
             .is_none()
     );
+}
 
+async fn rejected_interchanges_are_history_only(db: Db) {
+    let (org, _, _, _) = stored(&db).await;
+    let store = db.store;
     // Rejected interchanges are history only: the same control number may come again.
     let r1 = store
         .store_interchange(
@@ -256,8 +321,19 @@ pub async fn intake_story(store: Arc<dyn Store>, npi: Npi, org: i64) {
         .unwrap();
     assert_ne!(r1, r2);
     assert!(store.interchange_by_hash("dd44").await.unwrap().is_none());
+    assert!(
+        store
+            .interchange_by_control("ZZ", "IRVINEFM", "000000004")
+            .await
+            .unwrap()
+            .is_none()
+    );
     let history = store.interchanges_of_org(org, 10).await.unwrap();
     assert_eq!(history.len(), 3);
     assert!(history[0].id > history[2].id, "newest first");
     assert!(!history[0].has_277ca);
+    assert_eq!(
+        store.interchange_acks(r2).await.unwrap().unwrap().ack_277ca,
+        None
+    );
 }
