@@ -7,12 +7,14 @@
 //! listener until Ctrl-C or SIGTERM. [`routes::table`] lists every route with its access policy.
 //! See `README.md` in this crate for how pages are organised.
 
+mod areas;
 mod assets;
 mod audit;
 pub mod auth;
 pub mod caqh;
 mod headers;
 mod health;
+mod kit;
 pub mod mail;
 mod pages;
 pub mod routes;

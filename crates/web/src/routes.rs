@@ -6,8 +6,8 @@
 use crate::AppState;
 use crate::pages::{
     account, alerts, audit_log, authorizations, claims, eligibility, eligibility_batch, home,
-    login, lookup_audit, mfa, office, outbox, pa_public, register, remittance, submissions,
-    um_review, users, verify,
+    login, lookup_audit, mfa, office, outbox, pa_public, register, submissions, um_review, users,
+    verify,
 };
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
@@ -52,7 +52,7 @@ pub struct Route {
     pub handler: MethodRouter<AppState>,
 }
 
-fn route(
+pub(crate) fn route(
     method: Method,
     path: &'static str,
     policy: Policy,
@@ -69,12 +69,12 @@ fn route(
 }
 
 /// A route taking uploads larger than the default body limit.
-fn large(mut r: Route, bytes: usize) -> Route {
+pub(crate) fn large(mut r: Route, bytes: usize) -> Route {
     r.body_limit = bytes;
     r
 }
 
-fn limited(mut r: Route, rate: RateClass) -> Route {
+pub(crate) fn limited(mut r: Route, rate: RateClass) -> Route {
     r.rate = Some(rate);
     r
 }
@@ -86,7 +86,7 @@ pub fn table() -> Vec<Route> {
     use Permission as P;
     use Policy::*;
     use RateClass::*;
-    vec![
+    let mut all = vec![
         route(M::GET, "/", Public, get(home::home)),
         route(M::GET, "/healthz", Public, get(crate::health::healthz)),
         route(M::GET, "/assets/{file}", Public, get(crate::assets::asset)),
@@ -271,27 +271,8 @@ pub fn table() -> Vec<Route> {
             May(P::SubmitClaims),
             get(submissions::download),
         ),
-        // Claim status search and remittance (adjudication): the search is a POST so member
-        // IDs and dates of service stay out of URLs.
+        // Claim status search: a POST so member IDs and dates of service stay out of URLs.
         route(M::POST, "/claims", May(P::ViewClaims), post(claims::search)),
-        route(
-            M::GET,
-            "/remittance",
-            May(P::ViewRemittance),
-            get(remittance::list),
-        ),
-        route(
-            M::GET,
-            "/remittance/{number}",
-            May(P::ViewRemittance),
-            get(remittance::detail),
-        ),
-        route(
-            M::GET,
-            "/remittance/{number}/835",
-            May(P::ViewRemittance),
-            get(remittance::download),
-        ),
         // Office administrators: their own office's users.
         route(
             M::GET,
@@ -561,7 +542,10 @@ pub fn table() -> Vec<Route> {
             ),
             Edi,
         ),
-    ]
+    ];
+    // The areas in their own folders (`crate::areas`), each with its policies.
+    all.extend(crate::areas::routes());
+    all
 }
 
 /// `(method, path, policy, rate)` of every route, for tests and the documentation.

@@ -166,8 +166,15 @@ pub async fn guard(
             return errors::csrf_refused(&state);
         }
     }
+    // Kept for rendering a handler's `PageError` in the layout (the visitor moves into the
+    // request); a few small strings per request.
+    let signed = visitor.signed.clone();
     req.extensions_mut().insert(visitor);
-    next.run(req).await
+    let res = next.run(req).await;
+    match res.extensions().get::<crate::kit::PageError>() {
+        Some(err) => errors::page_error(&state, signed.as_ref(), err),
+        None => res,
+    }
 }
 
 /// What the request asked for, as the policy decision needs it.

@@ -10,8 +10,10 @@
 use crate::AppState;
 use crate::audit::{self, Actor};
 use crate::auth::{Signed, session};
+use crate::kit::PageError;
+use crate::kit::format::pacific;
 use crate::pages::stepup::StepUp;
-use crate::pages::{Chrome, FieldErrors, errors, pacific, render};
+use crate::pages::{Chrome, FieldErrors, errors, render};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
@@ -867,11 +869,10 @@ pub async fn claims_submit(
     Form(f): Form<RequestForm>,
 ) -> Response {
     let Some(tin) = s.identity.org.tin else {
-        let chrome = Chrome::signed(&state, &s, "Cannot do that", "/account");
-        return errors::bad_request(
-            chrome,
-            "Your organisation has no TIN on file, so claims access cannot be checked against the plan's records. Contact Provider Relations.",
-        );
+        return PageError::BadRequest(
+            "Your organisation has no TIN on file, so claims access cannot be checked against the plan's records. Contact Provider Relations.".into(),
+        )
+        .into_response();
     };
     let user = &s.identity.user;
     let result = async {

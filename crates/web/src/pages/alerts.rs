@@ -7,7 +7,8 @@
 use crate::AppState;
 use crate::audit;
 use crate::auth::Signed;
-use crate::pages::{Chrome, errors, render, thousands};
+use crate::kit::format::{thousands, us_date};
+use crate::pages::{Chrome, errors, render};
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -45,10 +46,6 @@ pub fn gaps_for<'a>(
         sex: member.sex,
     };
     evaluate(&patient, &services, &diagnoses, today)
-}
-
-pub fn us_date(d: NaiveDate) -> String {
-    d.format("%m/%d/%Y").to_string()
 }
 
 pub struct MeasureCount {

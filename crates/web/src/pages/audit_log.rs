@@ -7,10 +7,12 @@
 use crate::AppState;
 use crate::audit;
 use crate::auth::Signed;
-use crate::pages::{Chrome, FieldErrors, errors, pacific, render};
+use crate::kit::csv::csv_cell;
+use crate::kit::format::pacific;
+use crate::pages::{Chrome, FieldErrors, errors, render};
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use domain::audit::AuditEntry;
@@ -237,11 +239,11 @@ pub async fn search(
                 .collect(),
             f,
             errors,
-            head_seq: crate::pages::thousands(head_seq),
+            head_seq: crate::kit::format::thousands(head_seq),
             head_hash: short_hash(&head_hash),
             older,
             paged,
-            export_max: crate::pages::thousands(EXPORT_MAX as i64),
+            export_max: crate::kit::format::thousands(EXPORT_MAX as i64),
         },
     )
 }
@@ -270,16 +272,6 @@ async fn org_names(
         }
     }
     Ok(names)
-}
-
-/// A cell as a spreadsheet will not run it: text starting with `=`, `+`, `-`, `@`, tab or
-/// carriage return gets a leading apostrophe (OWASP "CSV Injection"). Usernames typed at the
-/// sign-in form reach the trail unchecked, so this matters. Exact values: `portal audit export`.
-pub fn csv_cell(value: &str) -> std::borrow::Cow<'_, str> {
-    match value.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}").into(),
-        _ => value.into(),
-    }
 }
 
 /// One CSV row per entry, in [`CSV_HEADER`] order.
@@ -347,21 +339,7 @@ pub async fn export(
         format!("{qs}&rows={rows}")
     };
     audit::security(&state, Some(&s), "audit.export", "audit_log", &what, "ok").await;
-    let mut res = body.into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    let name = format!(
-        "attachment; filename=\"audit-{}.csv\"",
-        Utc::now().format("%Y%m%d")
-    );
-    if let Ok(v) = HeaderValue::from_str(&name) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    res
+    crate::kit::csv::attachment(&format!("audit-{}.csv", Utc::now().format("%Y%m%d")), body)
 }
 
 #[cfg(test)]

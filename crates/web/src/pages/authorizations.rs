@@ -10,8 +10,9 @@
 use crate::AppState;
 use crate::audit;
 use crate::auth::Signed;
-use crate::pages::proof::{self, Upload};
-use crate::pages::{Chrome, FieldErrors, errors, pacific, render};
+use crate::kit::format::pacific;
+use crate::kit::upload::{self as proof, Upload};
+use crate::pages::{Chrome, FieldErrors, errors, render};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -521,7 +522,7 @@ pub async fn list(State(state): State<AppState>, s: Signed) -> Response {
         &state,
         &s,
         "auth_list",
-        &crate::pages::claims::scope_tins(&scope),
+        &crate::kit::format::scope_tins(&scope),
     )
     .await
     {

@@ -8,44 +8,20 @@
 use crate::AppState;
 use crate::audit;
 use crate::auth::Signed;
+use crate::kit::claims::AdjustmentView;
+use crate::kit::format::{money, scope_tins, us_date};
 use crate::pages::{Chrome, FieldErrors, errors, render};
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::access::Scope;
-use domain::claim::{Claim, explain_carc, explain_rarc};
-use domain::{Cents, ClaimNumber, MemberId};
+use domain::claim::Claim;
+use domain::{ClaimNumber, MemberId};
 use serde::Deserialize;
 
 /// Claims listed at once (newest first).
 const LIST_LIMIT: i64 = 100;
-
-/// An amount as a page shows it: `$1,234.50`, `-$12.00`.
-pub fn money(c: Cents) -> String {
-    let sign = if c.0 < 0 { "-" } else { "" };
-    let plain = Cents(c.0.abs()).to_string();
-    let (whole, cents) = plain.split_once('.').unwrap_or((&plain, "00"));
-    let whole: i64 = whole.parse().unwrap_or(0);
-    format!("{sign}${}.{cents}", crate::pages::thousands(whole))
-}
-
-/// A date of service or receipt as offices write it.
-pub fn us_date(d: chrono::NaiveDate) -> String {
-    d.format("%m/%d/%Y").to_string()
-}
-
-/// The TINs a scope allows, for the page and the audit record.
-pub fn scope_tins(scope: &Scope) -> String {
-    match scope {
-        Scope::Tins(t) => t
-            .iter()
-            .map(|t| t.digits().to_string())
-            .collect::<Vec<_>>()
-            .join(","),
-        Scope::Nothing => String::new(),
-    }
-}
 
 pub struct ClaimRow {
     pub number: String,
@@ -359,17 +335,6 @@ async fn list_page(
     )
 }
 
-/// One adjustment as the page shows it.
-pub struct AdjustmentView {
-    pub group: &'static str,
-    pub group_label: &'static str,
-    pub reason: String,
-    pub words: &'static str,
-    pub amount: String,
-    pub remark: String,
-    pub remark_words: &'static str,
-}
-
 pub struct LineView {
     pub number: u16,
     pub procedure: String,
@@ -440,19 +405,7 @@ pub fn lines(claim: &Claim, notes: &[storage::LineExplanation]) -> Vec<LineView>
                     .map(|r| r.label().to_string())
                     .unwrap_or_default(),
                 explanation: note.map(|n| n.text.clone()).unwrap_or_default(),
-                adjustments: l
-                    .adjustments
-                    .iter()
-                    .map(|a| AdjustmentView {
-                        group: a.group.code(),
-                        group_label: a.group.label(),
-                        reason: a.reason.clone(),
-                        words: explain_carc(&a.reason),
-                        amount: money(a.amount),
-                        remark: a.remark.clone().unwrap_or_default(),
-                        remark_words: a.remark.as_deref().map(explain_rarc).unwrap_or(""),
-                    })
-                    .collect(),
+                adjustments: l.adjustments.iter().map(AdjustmentView::of).collect(),
             }
         })
         .collect()
@@ -546,27 +499,4 @@ pub async fn detail(
             status_words: domain::adjudication::status_words(&claim),
         },
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use domain::Tin;
-
-    #[test]
-    fn amounts() {
-        assert_eq!(money(Cents(0)), "$0.00");
-        assert_eq!(money(Cents(5)), "$0.05");
-        assert_eq!(money(Cents(123_456)), "$1,234.56");
-        assert_eq!(money(Cents(-1200)), "-$12.00");
-        assert_eq!(money(Cents(100_000_000)), "$1,000,000.00");
-    }
-
-    #[test]
-    fn scope_as_recorded() {
-        let a = Tin::parse("951234567").unwrap();
-        let b = Tin::parse("331234567").unwrap();
-        assert_eq!(scope_tins(&Scope::Tins(vec![a, b])), "951234567,331234567");
-        assert_eq!(scope_tins(&Scope::Nothing), "");
-    }
 }

@@ -5,8 +5,8 @@
 use crate::AppState;
 use crate::audit;
 use crate::auth::Signed;
+use crate::kit::format::pacific;
 use crate::mail::Letter;
-use crate::pages::pacific;
 use chrono::{DateTime, Duration, Utc};
 use domain::registration::RequestKind;
 use domain::session::{new_token, token_hash};

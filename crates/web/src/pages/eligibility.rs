@@ -15,8 +15,9 @@
 use crate::AppState;
 use crate::audit;
 use crate::auth::Signed;
-use crate::pages::alerts::{gaps_for, us_date};
-use crate::pages::verify::phone_label;
+use crate::kit::format::phone_label;
+use crate::kit::format::us_date;
+use crate::pages::alerts::gaps_for;
 use crate::pages::{Chrome, FieldErrors, errors, render};
 use askama::Template;
 use axum::Form;

@@ -7,17 +7,18 @@
 use crate::AppState;
 use crate::audit;
 use crate::auth::Signed;
+use crate::kit::format::thousands;
+use crate::kit::upload::{Upload, receive};
 use crate::pages::eligibility::{limit_message, looker};
 use crate::pages::eligibility_csv::result;
 pub use crate::pages::eligibility_csv::{
     BATCH_MAX_ROWS, CSV_HEADER, InputRow, RowResult, csv_row, read_batch,
 };
-use crate::pages::proof::{Upload, receive};
-use crate::pages::{Chrome, errors, render, thousands};
+use crate::pages::{Chrome, errors, render};
 use askama::Template;
 use axum::extract::{FromRequest, Path, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::{Duration, NaiveDate, Utc};
 use domain::eligibility::{
     BatchOutcome, Criteria, Lookup, california_today, first_name_matches, span_for,
@@ -525,19 +526,9 @@ pub async fn batch_download(
     {
         return p;
     }
-    let mut res = bytes.into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     let name = format!(
-        "attachment; filename=\"eligibility-{}.csv\"",
+        "eligibility-{}.csv",
         record.created_at.format("%Y%m%d-%H%M")
     );
-    if let Ok(v) = HeaderValue::from_str(&name) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    res
+    crate::kit::csv::attachment(&name, bytes)
 }

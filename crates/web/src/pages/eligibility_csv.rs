@@ -2,10 +2,10 @@
 //! offices use, a row's number its line in the file), and the result CSV written back with
 //! every text cell safe to open in a spreadsheet.
 
-use crate::pages::audit_log::csv_cell;
+use crate::kit::csv::csv_cell;
+use crate::kit::format::phone_label;
+use crate::kit::format::thousands;
 use crate::pages::eligibility::pcp_label;
-use crate::pages::thousands;
-use crate::pages::verify::phone_label;
 use domain::Npi;
 use domain::eligibility::{BatchOutcome, LookupForm};
 use domain::member::{EligibilitySpan, Member};

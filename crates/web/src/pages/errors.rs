@@ -52,6 +52,32 @@ pub fn no_such_record(state: &AppState, signed: &Signed, what: &str) -> Response
     )
 }
 
+/// A handler's [`PageError`](crate::kit::PageError), as a page in the layout.
+pub fn page_error(
+    state: &AppState,
+    signed: Option<&Signed>,
+    err: &crate::kit::PageError,
+) -> Response {
+    use crate::kit::PageError as E;
+    match (err, signed) {
+        (E::Unavailable, _) => unavailable(state),
+        (E::NotFound(what), Some(s)) => no_such_record(state, s, what),
+        (E::NotFound(what), None) => page(
+            Chrome::new(state, "Not found", ""),
+            StatusCode::NOT_FOUND,
+            "Not found",
+            format!("There is no {what} with that number."),
+        ),
+        (E::BadRequest(message), s) => {
+            let chrome = match s {
+                Some(s) => Chrome::signed(state, s, "Cannot do that", ""),
+                None => Chrome::new(state, "Cannot do that", ""),
+            };
+            bad_request(chrome, message)
+        }
+    }
+}
+
 pub fn forbidden(state: &AppState, signed: Option<&Signed>, needs: Permission) -> Response {
     let chrome = match signed {
         Some(s) => Chrome::signed(state, s, "Not allowed", ""),

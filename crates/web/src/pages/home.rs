@@ -3,7 +3,8 @@
 
 use crate::AppState;
 use crate::auth::{Signed, Visitor};
-use crate::pages::{Chrome, render, thousands};
+use crate::kit::format::thousands;
+use crate::pages::{Chrome, render};
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -8,7 +8,8 @@
 use crate::AppState;
 use crate::audit;
 use crate::auth::Signed;
-use crate::pages::{Chrome, errors, pacific, render, thousands};
+use crate::kit::format::{pacific, thousands};
+use crate::pages::{Chrome, errors, render};
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;

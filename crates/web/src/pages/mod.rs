@@ -21,9 +21,7 @@ pub mod mfa;
 pub mod office;
 pub mod outbox;
 pub mod pa_public;
-pub mod proof;
 pub mod register;
-pub mod remittance;
 pub mod stepup;
 pub mod submissions;
 pub mod um_review;
@@ -38,56 +36,107 @@ use axum::response::{Html, IntoResponse, Response};
 use domain::access::Permission;
 use std::collections::BTreeMap;
 
-/// The main navigation: an entry shows only to users the policy lets through.
-/// `(path, label, needs)`; `None` means any signed-in user.
-const SIGNED_NAV: &[(&str, &str, Option<Permission>)] = &[
-    ("/", "Home", None),
-    (
-        "/eligibility",
-        "Eligibility",
-        Some(Permission::CheckEligibility),
-    ),
-    (
-        "/alerts",
-        "Clinical alerts",
-        Some(Permission::CheckEligibility),
-    ),
-    ("/claims", "Claims", Some(Permission::ViewClaims)),
-    (
-        "/submissions",
-        "Submit claims",
-        Some(Permission::SubmitClaims),
-    ),
-    (
-        "/remittance",
-        "Remittance",
-        Some(Permission::ViewRemittance),
-    ),
-    (
-        "/authorizations",
-        "Authorizations",
-        Some(Permission::ViewAuthorizations),
-    ),
-    (
-        "/plan/authorizations",
-        "Review queue",
-        Some(Permission::ReviewAuthorizations),
-    ),
-    (
-        "/office/users",
-        "Office users",
-        Some(Permission::ManageOfficeUsers),
-    ),
-    (
-        "/plan/registrations",
-        "Registrations",
-        Some(Permission::ReviewRegistrations),
-    ),
-    ("/plan/outbox", "Outbox", Some(Permission::ViewOutbox)),
-    ("/plan/users", "Accounts", Some(Permission::ManageAccounts)),
-    ("/plan/audit", "Audit log", Some(Permission::ViewAuditLog)),
-    ("/account", "My account", None),
+/// An entry of the main navigation: it shows only to users the policy lets through (`needs`
+/// `None`: any signed-in user), in order of `rank` (areas place theirs among these: remittance
+/// is 60, between "Submit claims" and "Authorizations").
+pub struct NavEntry {
+    pub rank: u16,
+    pub path: &'static str,
+    pub label: &'static str,
+    pub needs: Option<Permission>,
+}
+
+/// The entries of the pages not yet moved into an area folder.
+const SIGNED_NAV: &[NavEntry] = &[
+    NavEntry {
+        rank: 10,
+        path: "/",
+        label: "Home",
+        needs: None,
+    },
+    NavEntry {
+        rank: 20,
+        path: "/eligibility",
+        label: "Eligibility",
+        needs: Some(Permission::CheckEligibility),
+    },
+    NavEntry {
+        rank: 30,
+        path: "/alerts",
+        label: "Clinical alerts",
+        needs: Some(Permission::CheckEligibility),
+    },
+    NavEntry {
+        rank: 40,
+        path: "/claims",
+        label: "Claims",
+        needs: Some(Permission::ViewClaims),
+    },
+    NavEntry {
+        rank: 50,
+        path: "/submissions",
+        label: "Submit claims",
+        needs: Some(Permission::SubmitClaims),
+    },
+    NavEntry {
+        rank: 70,
+        path: "/authorizations",
+        label: "Authorizations",
+        needs: Some(Permission::ViewAuthorizations),
+    },
+    NavEntry {
+        rank: 80,
+        path: "/plan/authorizations",
+        label: "Review queue",
+        needs: Some(Permission::ReviewAuthorizations),
+    },
+    NavEntry {
+        rank: 90,
+        path: "/office/users",
+        label: "Office users",
+        needs: Some(Permission::ManageOfficeUsers),
+    },
+    NavEntry {
+        rank: 100,
+        path: "/plan/registrations",
+        label: "Registrations",
+        needs: Some(Permission::ReviewRegistrations),
+    },
+    NavEntry {
+        rank: 110,
+        path: "/plan/outbox",
+        label: "Outbox",
+        needs: Some(Permission::ViewOutbox),
+    },
+    NavEntry {
+        rank: 120,
+        path: "/plan/users",
+        label: "Accounts",
+        needs: Some(Permission::ManageAccounts),
+    },
+    NavEntry {
+        rank: 130,
+        path: "/plan/audit",
+        label: "Audit log",
+        needs: Some(Permission::ViewAuditLog),
+    },
+    NavEntry {
+        rank: 200,
+        path: "/account",
+        label: "My account",
+        needs: None,
+    },
 ];
+
+/// Every signed-in entry, the pages' and the areas', in rank order (built once).
+static NAV: std::sync::LazyLock<Vec<&'static NavEntry>> = std::sync::LazyLock::new(|| {
+    let mut all: Vec<&'static NavEntry> = SIGNED_NAV
+        .iter()
+        .chain(crate::areas::NAV.iter().flat_map(|a| a.iter()))
+        .collect();
+    all.sort_by_key(|e| e.rank);
+    all
+});
 
 const PUBLIC_NAV: &[(&str, &str)] = &[
     ("/", "Home"),
@@ -155,10 +204,13 @@ impl Chrome {
         current: &'static str,
     ) -> Self {
         let mut c = Chrome::new(state, title, current);
-        c.nav = SIGNED_NAV
+        c.nav = NAV
             .iter()
-            .filter(|(_, _, needs)| needs.is_none_or(|p| s.principal.may(p)))
-            .map(|&(path, label, _)| NavItem { path, label })
+            .filter(|e| e.needs.is_none_or(|p| s.principal.may(p)))
+            .map(|e| NavItem {
+                path: e.path,
+                label: e.label,
+            })
             .collect();
         c.user = Some(UserChip {
             name: s.identity.user.display_name.clone(),
@@ -226,39 +278,5 @@ pub fn render(status: StatusCode, page: &impl Template) -> Response {
             )
                 .into_response()
         }
-    }
-}
-
-/// 12345 -> "12,345".
-pub fn thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 { format!("-{out}") } else { out }
-}
-
-/// A timestamp as people in the plan's time zone read it: "Nov 23, 2026 2:05 PM PT".
-pub fn pacific(at: chrono::DateTime<chrono::Utc>) -> String {
-    let offset = domain::clock::pacific_offset(at);
-    let local = at.with_timezone(&offset);
-    local.format("%b %-d, %Y %-I:%M %p PT").to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::thousands;
-
-    #[test]
-    fn groups_thousands() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1234567), "1,234,567");
-        assert_eq!(thousands(-4500), "-4,500");
     }
 }

@@ -10,9 +10,10 @@
 use crate::AppState;
 use crate::audit;
 use crate::auth::Signed;
+use crate::kit::format::pacific;
+use crate::kit::format::phone_label;
 use crate::pages::decision::{DecideForm, Decided, Refused, decide, own_request};
-use crate::pages::verify::phone_label;
-use crate::pages::{Chrome, errors, pacific, render};
+use crate::pages::{Chrome, errors, render};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};

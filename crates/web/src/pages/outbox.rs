@@ -4,7 +4,8 @@
 
 use crate::AppState;
 use crate::auth::Signed;
-use crate::pages::{Chrome, errors, pacific, render};
+use crate::kit::format::pacific;
+use crate::pages::{Chrome, errors, render};
 use askama::Template;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -9,7 +9,7 @@ use crate::pages::authorizations::requirement_words;
 use crate::pages::{Chrome, errors, render};
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::Datelike;
 use domain::auth_metrics::{self, Metrics, TIME_BUCKETS, UrgencyMetrics};
@@ -350,15 +350,5 @@ pub async fn metrics_csv(State(state): State<AppState>, Query(q): Query<YearQuer
         ]);
     }
     let body = w.into_inner().unwrap_or_default();
-    let mut res = body.into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"prior-authorization-metrics-{year}.csv\""
-    )) {
-        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    res
+    crate::kit::csv::attachment(&format!("prior-authorization-metrics-{year}.csv"), body)
 }

@@ -9,8 +9,8 @@
 use crate::AppState;
 use crate::audit::{self, Actor};
 use crate::auth::Visitor;
+use crate::kit::upload::{self as proof, Upload};
 use crate::pages::account::password_problem;
-use crate::pages::proof::{self, Upload};
 use crate::pages::{Chrome, FieldErrors, errors, render};
 use askama::Template;
 use axum::Form;

@@ -11,7 +11,9 @@
 use crate::AppState;
 use crate::audit;
 use crate::auth::Signed;
-use crate::pages::{Chrome, FieldErrors, errors, pacific, proof, render, thousands};
+use crate::kit::format::{pacific, thousands};
+use crate::kit::upload as proof;
+use crate::pages::{Chrome, FieldErrors, errors, render};
 use askama::Template;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -339,7 +341,7 @@ pub async fn detail(
                     patient_account: r.patient_account,
                     member: r.member_id,
                     billing_npi: r.billing_npi,
-                    charge: crate::pages::claims::money(r.charge),
+                    charge: crate::kit::format::money(r.charge),
                     accepted: r.claim_number.is_some(),
                     claim_number: r.claim_number.map(|n| n.to_string()).unwrap_or_default(),
                     code: r.status_code,

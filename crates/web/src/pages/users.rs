@@ -6,7 +6,9 @@
 use crate::AppState;
 use crate::audit;
 use crate::auth::Signed;
-use crate::pages::{Chrome, errors, pacific, render};
+use crate::kit::PageError;
+use crate::kit::format::pacific;
+use crate::pages::{Chrome, errors, render};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -268,11 +270,11 @@ pub async fn set_status(
         Err(r) => return r,
     };
     let Some((status, action, done)) = crate::pages::status_change(&f.status) else {
-        let chrome = Chrome::signed(&state, &s, "Cannot do that", "/plan/users");
-        return errors::bad_request(
-            chrome,
-            "The form asked for an unknown account status. Go back, reload the page and try again.",
-        );
+        return PageError::BadRequest(
+            "The form asked for an unknown account status. Go back, reload the page and try again."
+                .into(),
+        )
+        .into_response();
     };
     if u.id == s.user_id() && status != UserStatus::Active {
         return back(&u, "error", "self");

@@ -10,11 +10,13 @@
 use crate::AppState;
 use crate::audit;
 use crate::auth::Signed;
+use crate::kit::format::pacific;
+use crate::kit::format::phone_label;
+use crate::kit::upload::{self as proof, Upload};
 use crate::pages::decision::{
     ACTIVATION_DAYS, DecideForm, Decided, MAX_REASON, Refused, decide, own_request,
 };
-use crate::pages::proof::{self, Upload};
-use crate::pages::{Chrome, FieldErrors, errors, pacific, render};
+use crate::pages::{Chrome, FieldErrors, errors, render};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -220,20 +222,6 @@ pub struct DetailPage {
     pub reason: String,
     pub notice: Option<&'static str>,
     pub max_reason: usize,
-}
-
-/// "7145550100" -> "(714) 555-0100"; anything else as given.
-pub fn phone_label(phone: &str) -> String {
-    let d: String = phone.chars().filter(char::is_ascii_digit).collect();
-    let d = match d.strip_prefix('1') {
-        Some(rest) if rest.len() == 10 => rest.to_string(),
-        _ => d,
-    };
-    if d.len() == 10 {
-        format!("({}) {}-{}", &d[..3], &d[3..6], &d[6..])
-    } else {
-        phone.to_string()
-    }
 }
 
 fn same_phone(a: &str, b: &str) -> bool {

@@ -1,6 +1,6 @@
-//! Affiliation proofs (a letter on the office's letterhead): how the multipart forms carrying
-//! them are read, what is accepted, and how it is cleaned before storage. The type is sniffed
-//! from the bytes, never taken from the upload.
+//! Files offices upload (affiliation letters, authorization attachments, batch files): how the
+//! multipart forms carrying them are read within the body limit, what is accepted, and how a
+//! file is cleaned before storage. The type is sniffed from the bytes, never taken from the upload.
 
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request};
 use axum::response::{IntoResponse, Response};

@@ -6,16 +6,15 @@
 //! payment page and the 835 carry member data and are written to the audit trail before they
 //! are sent.
 
-use crate::AppState;
 use crate::audit;
-use crate::auth::Signed;
-use crate::pages::claims::{AdjustmentView, money, us_date};
-use crate::pages::{Chrome, errors, render};
+use crate::kit::claims::AdjustmentView;
+use crate::kit::format::{money, us_date};
+use crate::kit::{Page, PageError, PageResult};
+use crate::pages::{Chrome, render};
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use domain::claim::{explain_carc, explain_rarc};
+use axum::response::IntoResponse;
 use serde::Deserialize;
 
 /// Payments per page.
@@ -41,7 +40,7 @@ fn method_words(code: &str) -> &'static str {
 }
 
 #[derive(Template)]
-#[template(path = "remittance_list.html")]
+#[template(path = "remittance/list.html")]
 pub struct ListPage {
     pub chrome: Chrome,
     pub payments: Vec<PaymentRow>,
@@ -59,39 +58,33 @@ pub struct ListQuery {
 }
 
 /// `GET /remittance?page=N`.
-pub async fn list(
-    State(state): State<AppState>,
-    signed: Signed,
-    Query(q): Query<ListQuery>,
-) -> Response {
-    let page = q
+pub async fn list(page: Page, Query(q): Query<ListQuery>) -> PageResult {
+    let Page { state, signed } = &page;
+    let number = q
         .page
         .as_deref()
         .and_then(|p| p.trim().parse::<i64>().ok())
         .filter(|p| *p >= 1)
         .unwrap_or(1);
     let scope = signed.principal.office_scope();
-    let storage::PaymentPage { payments, total } = match state
+    let storage::PaymentPage { payments, total } = state
         .store
-        .payments_in_scope(&scope, (page - 1) * PAGE, PAGE)
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!(error = %e, "remittance list failed");
-            return errors::unavailable(&state);
-        }
-    };
+        .payments_in_scope(&scope, (number - 1) * PAGE, PAGE)
+        .await?;
     let pages = ((total + PAGE - 1) / PAGE).max(1);
-    let first = if total == 0 { 0 } else { (page - 1) * PAGE + 1 };
-    render(
-        if page > pages {
+    let first = if total == 0 {
+        0
+    } else {
+        (number - 1) * PAGE + 1
+    };
+    Ok(render(
+        if number > pages {
             StatusCode::NOT_FOUND
         } else {
             StatusCode::OK
         },
         &ListPage {
-            chrome: Chrome::signed(&state, &signed, "Remittance", "/remittance"),
+            chrome: page.chrome("Remittance", "/remittance"),
             last: first + payments.len() as i64 - 1,
             payments: payments
                 .into_iter()
@@ -105,12 +98,12 @@ pub async fn list(
                 })
                 .collect(),
             total,
-            page,
+            page: number,
             pages,
             first,
             has_tins: matches!(&scope, domain::access::Scope::Tins(t) if !t.is_empty()),
         },
-    )
+    ))
 }
 
 pub struct LineRow {
@@ -137,7 +130,7 @@ pub struct ClaimView {
 }
 
 #[derive(Template)]
-#[template(path = "remittance_detail.html")]
+#[template(path = "remittance/detail.html")]
 pub struct DetailPage {
     pub chrome: Chrome,
     pub number: String,
@@ -152,56 +145,18 @@ pub struct DetailPage {
 }
 
 /// `GET /remittance/{number}`.
-pub async fn detail(
-    State(state): State<AppState>,
-    signed: Signed,
-    Path(number): Path<String>,
-) -> Response {
+pub async fn detail(page: Page, Path(number): Path<String>) -> PageResult {
+    let Page { state, signed } = &page;
     let number: String = number.chars().take(50).collect();
-    let scope = signed.principal.office_scope();
-    let payment = match state.store.payment_in_scope(&number, &scope).await {
-        Ok(Some(p)) => p,
-        Ok(None) => {
-            audit::security(
-                &state,
-                Some(&signed),
-                "remittance.not_found",
-                "remittance",
-                &number,
-                "denied",
-            )
-            .await;
-            return errors::no_such_record(&state, &signed, "payment");
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "payment lookup failed");
-            return errors::unavailable(&state);
-        }
-    };
-    let claims = match state.store.payment_claims(payment.id).await {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!(error = %e, "payment claims failed");
-            return errors::unavailable(&state);
-        }
-    };
-    let file = match state.store.remittance_file(payment.id).await {
-        Ok(f) => f,
-        Err(e) => {
-            tracing::error!(error = %e, "remittance file lookup failed");
-            return errors::unavailable(&state);
-        }
-    };
+    let payment = find_payment(&page, &number).await?;
+    let claims = state.store.payment_claims(payment.id).await?;
+    let file = state.store.remittance_file(payment.id).await?;
     // Patient names for the claims, one lookup per member (a payment holds a few dozen claims).
     let mut views = Vec::with_capacity(claims.len());
     for c in &claims {
-        let patient = match state.store.member(&c.member).await {
-            Ok(Some(m)) => format!("{} {}", m.member.first_name, m.member.last_name),
-            Ok(None) => String::new(),
-            Err(e) => {
-                tracing::error!(error = %e, "member lookup failed");
-                return errors::unavailable(&state);
-            }
+        let patient = match state.store.member(&c.member).await? {
+            Some(m) => format!("{} {}", m.member.first_name, m.member.last_name),
+            None => String::new(),
         };
         views.push(ClaimView {
             number: c.number.to_string(),
@@ -223,36 +178,19 @@ pub async fn detail(
                     allowed: money(l.allowed),
                     paid: money(l.paid),
                     patient: money(l.patient_responsibility()),
-                    adjustments: l
-                        .adjustments
-                        .iter()
-                        .map(|a| AdjustmentView {
-                            group: a.group.code(),
-                            group_label: a.group.label(),
-                            reason: a.reason.clone(),
-                            words: explain_carc(&a.reason),
-                            amount: money(a.amount),
-                            remark: a.remark.clone().unwrap_or_default(),
-                            remark_words: a.remark.as_deref().map(explain_rarc).unwrap_or(""),
-                        })
-                        .collect(),
+                    adjustments: l.adjustments.iter().map(AdjustmentView::of).collect(),
                 })
                 .collect(),
         });
     }
-    if let Err(page) = audit::phi_read(&state, &signed, "remittance", &payment.number).await {
-        return page;
+    if let Err(refused) = audit::phi_read(state, signed, "remittance", &payment.number).await {
+        return Ok(refused);
     }
     let billed: domain::Cents = claims.iter().map(|c| c.billed()).sum();
-    render(
+    Ok(render(
         StatusCode::OK,
         &DetailPage {
-            chrome: Chrome::signed(
-                &state,
-                &signed,
-                format!("Payment {}", payment.number),
-                "/remittance",
-            ),
+            chrome: page.chrome(format!("Payment {}", payment.number), "/remittance"),
             date: us_date(payment.paid_on),
             method: method_words(&payment.method),
             amount: money(payment.amount),
@@ -265,46 +203,44 @@ pub async fn detail(
             filename: file.map(|f| f.filename).unwrap_or_default(),
             number: payment.number,
         },
-    )
+    ))
 }
-
-/// `GET /remittance/{number}/835`: the 835 as sent, as a file.
-pub async fn download(
-    State(state): State<AppState>,
-    signed: Signed,
-    Path(number): Path<String>,
-) -> Response {
-    let number: String = number.chars().take(50).collect();
+/// The payment with this number under the office's TINs; another office's or an unknown one
+/// is the same "not found", and the attempt is audited.
+async fn find_payment(page: &Page, number: &str) -> PageResult<storage::PaymentSummary> {
+    let Page { state, signed } = page;
     let scope = signed.principal.office_scope();
-    let file = match state.store.payment_in_scope(&number, &scope).await {
-        Ok(Some(p)) => state.store.remittance_file(p.id).await,
-        Ok(None) => Ok(None),
-        Err(e) => Err(e),
-    };
-    let storage::RemittanceFile {
-        filename,
-        x835: content,
-    } = match file {
-        Ok(Some(f)) => f,
-        Ok(None) => {
+    match state.store.payment_in_scope(number, &scope).await? {
+        Some(p) => Ok(p),
+        None => {
             audit::security(
-                &state,
-                Some(&signed),
+                state,
+                Some(signed),
                 "remittance.not_found",
                 "remittance",
-                &number,
+                number,
                 "denied",
             )
             .await;
-            return errors::no_such_record(&state, &signed, "payment");
+            Err(PageError::NotFound("payment"))
         }
-        Err(e) => {
-            tracing::error!(error = %e, "remittance download failed");
-            return errors::unavailable(&state);
-        }
+    }
+}
+
+/// `GET /remittance/{number}/835`: the 835 as sent, as a file.
+pub async fn download(page: Page, Path(number): Path<String>) -> PageResult {
+    let Page { state, signed } = &page;
+    let number: String = number.chars().take(50).collect();
+    let payment = find_payment(&page, &number).await?;
+    let Some(storage::RemittanceFile {
+        filename,
+        x835: content,
+    }) = state.store.remittance_file(payment.id).await?
+    else {
+        return Err(PageError::NotFound("payment"));
     };
-    if let Err(page) = audit::phi_read(&state, &signed, "remittance_835", &number).await {
-        return page;
+    if let Err(refused) = audit::phi_read(state, signed, "remittance_835", &number).await {
+        return Ok(refused);
     }
     let mut res = (StatusCode::OK, content).into_response();
     let h = res.headers_mut();
@@ -317,5 +253,5 @@ pub async fn download(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
+    Ok(res)
 }
